@@ -1,0 +1,46 @@
+import type { ConfigLeaf } from './schema-types.js';
+
+/** The format a leaf expects, in words, for error messages and the configuration reference. */
+export function describeFormat(leaf: ConfigLeaf): string {
+  const format = leaf.format ?? inferFormat(leaf.default);
+  let text: string;
+  if (Array.isArray(format)) text = `one of ${format.map((v) => JSON.stringify(v)).join(', ')}`;
+  else if (format === String) text = 'a string';
+  else if (format === Number) text = 'a number';
+  else if (format === Boolean) text = 'true or false';
+  else if (format === Array) text = 'a list (JSON array, or comma-separated in env/flags)';
+  else if (format === Object) text = 'an object';
+  else if (typeof format === 'string') text = NAMED_FORMATS[format] ?? `format "${format}"`;
+  else text = 'a value the custom validator accepts';
+  return leaf.nullable ? `${text}, or null` : text;
+}
+
+const NAMED_FORMATS: Record<string, string> = {
+  '*': 'any value',
+  port: 'a port number (0-65535)',
+  nat: 'a natural number (integer ≥ 0)',
+  int: 'an integer',
+  url: 'a URL',
+  email: 'an e-mail address',
+  ipaddress: 'an IPv4 or IPv6 address',
+  duration: 'a duration in milliseconds, or a string like "5 seconds"',
+  timestamp: 'a timestamp',
+};
+
+function inferFormat(value: unknown): ConfigLeaf['format'] {
+  if (typeof value === 'string') return String;
+  if (typeof value === 'number') return Number;
+  if (typeof value === 'boolean') return Boolean;
+  if (Array.isArray(value)) return Array;
+  return '*';
+}
+
+/** Formats whose environment values must be numeric before convict coerces them. */
+export function isNumericFormat(leaf: ConfigLeaf): boolean {
+  const format = leaf.format ?? inferFormat(leaf.default);
+  return format === Number || format === 'port' || format === 'nat' || format === 'int';
+}
+
+export function isBooleanFormat(leaf: ConfigLeaf): boolean {
+  return (leaf.format ?? inferFormat(leaf.default)) === Boolean;
+}

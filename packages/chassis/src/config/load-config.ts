@@ -1,0 +1,130 @@
+import convict from 'convict';
+import yargsParser from 'yargs-parser';
+import type { ComposedLeaf, ComposedSchema } from './compose-schema.js';
+import { ConfigError, type ConfigViolation } from './config-error.js';
+import { describeFormat } from './describe-format.js';
+import { type ConfigFile, readConfigFiles, valueAt } from './read-config-files.js';
+import { type Environment, readEnvironment } from './read-environment.js';
+import { type ConfigEntry, createServiceConfig, type ServiceConfig } from './service-config.js';
+
+export interface LoadConfigOptions {
+  schema: ComposedSchema;
+  /** Directory holding `default.json`, `<NODE_ENV>.json` and `local.json`. */
+  configDir: string;
+  env: Environment;
+  /** Command-line arguments without node and the script (`process.argv.slice(2)`). */
+  argv: readonly string[];
+  /** Values set in code; above the files, below env and flags. */
+  overrides?: Record<string, unknown>;
+}
+
+/**
+ * Loads configuration with the precedence defaults < config/default.json < config/<NODE_ENV>.json <
+ * config/local.json < code overrides < environment < flags, validates it strictly and throws one
+ * {@link ConfigError} that lists every violation.
+ */
+export function loadConfig<T>(options: LoadConfigOptions): ServiceConfig<T> {
+  const { schema, env, argv, overrides } = options;
+  const violations: ConfigViolation[] = [];
+  const files = readConfigFiles(options.configDir, env.NODE_ENV ?? 'development', violations);
+  const environment = readEnvironment(schema.leaves, env, violations);
+
+  const config = convict(schema.schema as convict.Schema<T>, { env: environment.values, args: [...argv] });
+  for (const file of files) config.load(file.values);
+  if (overrides) config.load(overrides);
+
+  const flags = yargsParser([...argv], { configuration: { 'dot-notation': false } }) as Record<
+    string,
+    unknown
+  >;
+  const originOf = (key: string, leaf?: ComposedLeaf['leaf']): string => {
+    if (leaf && flags[leaf.arg] !== undefined) return `flag --${leaf.arg}`;
+    if (leaf && environment.sources.has(leaf.env)) return `env ${environment.sources.get(leaf.env)}`;
+    if (overrides && valueAt(overrides, key) !== undefined) return 'code';
+    const file = lastFileWith(files, key);
+    return file ? `file ${file.name}` : 'default';
+  };
+
+  const byKey = new Map(schema.leaves.map((l) => [l.key, l]));
+  try {
+    config.validate({ allowed: 'strict' });
+  } catch (error) {
+    for (const line of (error as Error).message.split('\n')) {
+      violations.push(toViolation(line, byKey, originOf, flags, environment.values, files, overrides));
+    }
+  }
+  // A key already reported from the raw environment would be reported again by convict.
+  const unique = dedupe(violations);
+  if (unique.length > 0) throw new ConfigError(unique);
+
+  const entries: ConfigEntry[] = schema.leaves
+    .map(({ key, owner, leaf }) => ({
+      key,
+      value: leaf.sensitive ? '[redacted]' : (config.get(key as never) as unknown),
+      origin: originOf(key, leaf),
+      owner,
+      doc: leaf.doc,
+      format: describeFormat(leaf),
+      default: leaf.sensitive ? '[redacted]' : leaf.default,
+      env: leaf.env,
+      flag: `--${leaf.arg}`,
+      sensitive: leaf.sensitive === true,
+    }))
+    .sort((a, b) => a.key.localeCompare(b.key));
+  return createServiceConfig<T>(config.getProperties() as T, entries);
+}
+
+function lastFileWith(files: readonly ConfigFile[], key: string): ConfigFile | undefined {
+  for (let i = files.length - 1; i >= 0; i--) {
+    const file = files[i];
+    if (file && valueAt(file.values, key) !== undefined) return file;
+  }
+  return undefined;
+}
+
+const CONVICT_LINE = /^(\S+): (.*): value was (.*)$/s;
+const UNDECLARED = /^configuration param '(.+)' not declared in the schema$/;
+
+function toViolation(
+  line: string,
+  byKey: ReadonlyMap<string, ComposedLeaf>,
+  originOf: (key: string, leaf?: ComposedLeaf['leaf']) => string,
+  flags: Record<string, unknown>,
+  env: Record<string, string>,
+  files: readonly ConfigFile[],
+  overrides: Record<string, unknown> | undefined,
+): ConfigViolation {
+  const undeclared = UNDECLARED.exec(line);
+  if (undeclared?.[1]) {
+    const key = undeclared[1];
+    return { key, problem: 'not a known configuration key', origin: originOf(key) };
+  }
+  const match = CONVICT_LINE.exec(line);
+  const key = match?.[1] ?? line;
+  const composed = byKey.get(key);
+  if (!match || !composed) return { key, problem: match?.[2] ?? line, origin: 'unknown' };
+  const { leaf } = composed;
+  const origin = originOf(key, leaf);
+  let raw: unknown;
+  if (origin.startsWith('flag')) raw = flags[leaf.arg];
+  else if (origin.startsWith('env')) raw = env[leaf.env];
+  else if (origin === 'code') raw = valueAt(overrides, key);
+  else if (origin.startsWith('file')) raw = valueAt(lastFileWith(files, key)?.values, key);
+  else raw = leaf.default;
+  return {
+    key,
+    problem: match[2] ?? 'invalid',
+    value: leaf.sensitive ? '[redacted]' : JSON.stringify(raw),
+    origin,
+    expected: describeFormat(leaf),
+  };
+}
+
+function dedupe(violations: readonly ConfigViolation[]): ConfigViolation[] {
+  const seen = new Set<string>();
+  return violations.filter((v) => {
+    if (seen.has(v.key)) return false;
+    seen.add(v.key);
+    return true;
+  });
+}

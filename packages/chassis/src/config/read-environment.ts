@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import type { ComposedLeaf } from './compose-schema.js';
+import type { ConfigViolation } from './config-error.js';
+import { describeFormat, isBooleanFormat, isNumericFormat } from './describe-format.js';
+
+export type Environment = Readonly<Record<string, string | undefined>>;
+
+/** Environment values for the schema's keys, with the variable each one was read from. */
+export interface EnvironmentValues {
+  values: Record<string, string>;
+  /** Schema env name → the variable that supplied it (`DB_PASSWORD` or `DB_PASSWORD_FILE`). */
+  sources: Map<string, string>;
+}
+
+const TRUE = /^(true|1|yes|on)$/i;
+const FALSE = /^(false|0|no|off)$/i;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/**
+ * Picks the schema's variables out of the environment. `X_FILE=/path` reads X from a file (Docker
+ * and Kubernetes secrets). Numbers and booleans are checked here, on the raw text, because convict
+ * would turn `"12abc"` into 12 and `"no"` into true without a word.
+ */
+export function readEnvironment(
+  leaves: readonly ComposedLeaf[],
+  env: Environment,
+  violations: ConfigViolation[],
+): EnvironmentValues {
+  const values: Record<string, string> = {};
+  const sources = new Map<string, string>();
+  for (const { key, leaf } of leaves) {
+    const fileVar = `${leaf.env}_FILE`;
+    let raw = env[leaf.env];
+    let source = leaf.env;
+    const filePath = env[fileVar];
+    if (filePath !== undefined && filePath !== '') {
+      if (raw !== undefined) {
+        violations.push({
+          key,
+          problem: `both ${leaf.env} and ${fileVar} are set`,
+          origin: `env ${fileVar}`,
+        });
+        continue;
+      }
+      try {
+        raw = readFileSync(filePath, 'utf8').replace(/\r?\n$/, '');
+        source = fileVar;
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        violations.push({
+          key,
+          problem: `cannot read secret file ${filePath} (${reason})`,
+          origin: `env ${fileVar}`,
+        });
+        continue;
+      }
+    }
+    if (raw === undefined) continue;
+
+    const shown = leaf.sensitive ? '[redacted]' : JSON.stringify(raw);
+    if (isNumericFormat(leaf) && !NUMBER.test(raw.trim())) {
+      violations.push({
+        key,
+        problem: 'not a number',
+        value: shown,
+        origin: `env ${source}`,
+        expected: describeFormat(leaf),
+      });
+      continue;
+    }
+    if (isBooleanFormat(leaf)) {
+      if (TRUE.test(raw.trim())) raw = 'true';
+      else if (FALSE.test(raw.trim())) raw = 'false';
+      else {
+        violations.push({
+          key,
+          problem: 'not a boolean',
+          value: shown,
+          origin: `env ${source}`,
+          expected: describeFormat(leaf),
+        });
+        continue;
+      }
+    }
+    values[leaf.env] = raw;
+    sources.set(leaf.env, source);
+  }
+  return { values, sources };
+}

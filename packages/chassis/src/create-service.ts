@@ -1,0 +1,180 @@
+import { hostname } from 'node:os';
+import type { Writable } from 'node:stream';
+import type { DestinationStream } from 'pino';
+import {
+  ConfigError,
+  type ConfigSchema,
+  composeSchema,
+  type Environment,
+  type InferConfig,
+  loadConfig,
+  type SchemaFragment,
+} from './config/index.js';
+import {
+  type AnyPlugin,
+  type CoreConfig,
+  coreConfigSchema,
+  manageProcess,
+  orderPlugins,
+  type Plugin,
+  type ServiceContext,
+  ServiceHost,
+} from './core/index.js';
+import { healthPlugin } from './health/index.js';
+import { httpPlugin } from './http/index.js';
+import { createLogger, type LogMixin, loggingConfigSchema } from './logging/index.js';
+import { metricsPlugin } from './metrics/index.js';
+
+/** The plugins every service gets; a service's own plugins come after them. */
+const BUILT_IN_PLUGINS: readonly AnyPlugin[] = [httpPlugin, metricsPlugin, healthPlugin];
+
+/** Config keys of the runtime and the built-in plugins. */
+export type BuiltInConfig = CoreConfig &
+  InferConfig<typeof loggingConfigSchema> &
+  InferConfig<typeof httpPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof metricsPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof healthPlugin extends Plugin<infer S> ? S : never>;
+
+export interface CreateServiceOptions<S extends ConfigSchema> {
+  /** Service name: in logs, metrics, health, OpenAPI, and (later) the registry. */
+  name: string;
+  /** Default of `service.version`. */
+  version?: string;
+  /** The service's own config keys (convict schema; every key needs a `doc`). */
+  config?: S;
+  /** Plugins beyond the built-in HTTP, metrics and health plugins. */
+  plugins?: readonly AnyPlugin[];
+  /** Where `default.json`, `<NODE_ENV>.json` and `local.json` live; `./config` by default. */
+  configDir?: string;
+  /** Environment variables; `process.env` by default. */
+  env?: Environment;
+  /** Command-line arguments; `process.argv.slice(2)` by default. */
+  argv?: readonly string[];
+  /** Values set in code: above the config files, below env and flags. */
+  overrides?: Record<string, unknown>;
+  /** Install SIGTERM/SIGINT and fatal-error handlers while the service runs; true by default. */
+  handleProcess?: boolean;
+  /** Where log lines go; stdout by default. */
+  logDestination?: DestinationStream | Writable;
+}
+
+/** A running (or runnable) service: its context plus start and stop. */
+export interface Service<C = BuiltInConfig> extends ServiceContext<C> {
+  /** Starts every plugin in order; resolves once READY. */
+  start(): Promise<void>;
+  /** Ordered, bounded shutdown; idempotent. Resolves true when every phase finished in time. */
+  stop(reason?: string): Promise<boolean>;
+  /** Adds fields to every log line (e.g. trace ids). */
+  addLogMixin(mixin: LogMixin): void;
+}
+
+const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+/**
+ * Builds a service: composes the config schema of the runtime, the built-in and the given plugins
+ * and the service, loads and validates it (throwing a {@link ConfigError} listing every problem,
+ * before anything listens), creates the logger, and registers every plugin.
+ */
+export async function createService<const S extends ConfigSchema = {}>(
+  options: CreateServiceOptions<S>,
+): Promise<Service<BuiltInConfig & InferConfig<S>>> {
+  if (!SERVICE_NAME.test(options.name ?? '')) {
+    throw new TypeError(
+      `Invalid service name "${options.name}": letters, digits, ".", "_" and "-", at most 63`,
+    );
+  }
+  const plugins = orderPlugins([...BUILT_IN_PLUGINS, ...(options.plugins ?? [])]);
+  const env = options.env ?? process.env;
+  const core = structuredCloneSchema(coreConfigSchema, options.version);
+  const fragments: SchemaFragment[] = [
+    { owner: 'core', schema: core },
+    { owner: 'logging', schema: loggingConfigSchema },
+    ...plugins.flatMap((p) => (p.config ? [{ owner: p.name, schema: p.config }] : [])),
+    ...(options.config ? [{ owner: 'service', schema: options.config as ConfigSchema }] : []),
+  ];
+
+  type C = BuiltInConfig & InferConfig<S>;
+  const config = loadConfig<C>({
+    schema: composeSchema(fragments),
+    configDir: options.configDir ?? `${process.cwd()}/config`,
+    env,
+    argv: options.argv ?? process.argv.slice(2),
+    ...(options.overrides ? { overrides: options.overrides } : {}),
+  });
+  const builtIn = config as unknown as { get(path: string): unknown };
+  const version = builtIn.get('service.version') as string;
+  const instanceId =
+    (builtIn.get('service.instanceId') as string) ||
+    `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const serviceEnv = builtIn.get('env') as string;
+
+  const level = builtIn.get('log.level') as string;
+  const prettySetting = builtIn.get('log.pretty') as string;
+  const { logger, addMixin } = createLogger({
+    level,
+    pretty:
+      prettySetting === 'on' ||
+      (prettySetting === 'auto' &&
+        serviceEnv === 'development' &&
+        !options.logDestination &&
+        process.stdout.isTTY),
+    redact: builtIn.get('log.redact') as string[],
+    base: { service: options.name, version, instance: instanceId },
+    ...(options.logDestination ? { destination: options.logDestination } : {}),
+  });
+
+  const host = new ServiceHost<C>({
+    name: options.name,
+    version,
+    instanceId,
+    env: serviceEnv,
+    config,
+    logger,
+    shutdown: builtIn.get('shutdown') as {
+      preStopDelayMs: number;
+      timeouts: Record<string, number>;
+    } as never,
+  });
+  await host.register(plugins);
+  logger.debug({ config: config.redacted() }, 'configuration loaded');
+
+  const handleProcess = options.handleProcess ?? true;
+  let release: (() => void) | undefined;
+  const service = host.context as Service<C>;
+  Object.defineProperties(service, {
+    start: {
+      value: async () => {
+        if (handleProcess && !release)
+          release = manageProcess({
+            name: options.name,
+            log: logger,
+            shutdownBoundMs: host.shutdownBoundMs,
+            stop: (r) => host.stop(r),
+          });
+        await host.start();
+      },
+    },
+    stop: {
+      value: async (reason?: string) => {
+        try {
+          return await host.stop(reason);
+        } finally {
+          release?.();
+        }
+      },
+    },
+    addLogMixin: { value: addMixin },
+  });
+  return service;
+}
+
+/** The core schema with the code-given version as the default of `service.version`. */
+function structuredCloneSchema(schema: typeof coreConfigSchema, version: string | undefined): ConfigSchema {
+  if (version === undefined) return schema;
+  return {
+    ...schema,
+    service: { ...schema.service, version: { ...schema.service.version, default: version } },
+  };
+}
+
+export { ConfigError };

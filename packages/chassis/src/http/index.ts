@@ -1,0 +1,11 @@
+export { httpConfigSchema } from './config-schema.js';
+export { httpPlugin } from './http-plugin.js';
+export {
+  type FieldError,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+  ProblemError,
+  type ProblemInit,
+  problem,
+} from './problem-details.js';
+export { REQUEST_ID_HEADER } from './request-id.js';

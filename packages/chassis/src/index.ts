@@ -1,0 +1,50 @@
+export {
+  type ConfigEntry,
+  ConfigError,
+  type ConfigLeaf,
+  type ConfigPath,
+  type ConfigSchema,
+  type ConfigValue,
+  type ConfigViolation,
+  type InferConfig,
+  type ServiceConfig,
+} from './config/index.js';
+export {
+  type AnyPlugin,
+  type CoreConfig,
+  definePlugin,
+  type LifecycleHook,
+  type LifecycleState,
+  type Plugin,
+  PluginError,
+  type ServiceCapabilities,
+  type ServiceContext,
+  SHUTDOWN_PHASES,
+  type ShutdownPhase,
+  type StopHookOptions,
+} from './core/index.js';
+export {
+  type BuiltInConfig,
+  type CreateServiceOptions,
+  createService,
+  type Service,
+} from './create-service.js';
+export {
+  type CheckResult,
+  HEALTH_CONTENT_TYPE,
+  type HealthIndicator,
+  HealthRegistry,
+  type HealthReport,
+  type HealthStatus,
+  type IndicatorResult,
+} from './health/index.js';
+export {
+  type FieldError,
+  PROBLEM_CONTENT_TYPE,
+  type ProblemDetails,
+  ProblemError,
+  type ProblemInit,
+  problem,
+} from './http/index.js';
+export { DEFAULT_REDACT_PATHS, type LogMixin } from './logging/index.js';
+export { ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';

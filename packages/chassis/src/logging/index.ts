@@ -1,0 +1,8 @@
+export { loggingConfigSchema } from './config-schema.js';
+export {
+  type CreateLoggerOptions,
+  createLogger,
+  DEFAULT_REDACT_PATHS,
+  type LogMixin,
+  type ServiceLogger,
+} from './create-logger.js';

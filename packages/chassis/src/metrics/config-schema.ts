@@ -1,0 +1,31 @@
+import type { ConfigSchema } from '../config/index.js';
+
+export const metricsConfigSchema = {
+  metrics: {
+    enabled: {
+      doc: 'Serve Prometheus metrics.',
+      format: Boolean,
+      default: true,
+    },
+    path: {
+      doc: 'Path of the Prometheus text exposition.',
+      format: String,
+      default: '/metrics',
+    },
+    port: {
+      doc: 'Serve metrics on a separate port instead of the main HTTP server; 0 keeps them on the main server.',
+      format: 'port',
+      default: 0,
+    },
+    host: {
+      doc: 'Address of the separate metrics server (when metrics.port is set).',
+      format: String,
+      default: '0.0.0.0',
+    },
+    runtime: {
+      doc: 'Collect process and Node.js runtime metrics (CPU, memory, event loop, GC, handles).',
+      format: Boolean,
+      default: true,
+    },
+  },
+} as const satisfies ConfigSchema;

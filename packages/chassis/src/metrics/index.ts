@@ -1,0 +1,4 @@
+export { metricsConfigSchema } from './config-schema.js';
+export { UNMATCHED_ROUTE } from './http-metrics.js';
+export { metricsPlugin } from './metrics-plugin.js';
+export { ServiceMetrics } from './service-metrics.js';

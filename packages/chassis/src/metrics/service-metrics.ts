@@ -1,0 +1,46 @@
+import {
+  Counter,
+  type CounterConfiguration,
+  Gauge,
+  type GaugeConfiguration,
+  Histogram,
+  type HistogramConfiguration,
+  Registry,
+  Summary,
+  type SummaryConfiguration,
+} from 'prom-client';
+
+type Without<C> = Omit<C, 'registers'>;
+
+/**
+ * The metrics of one service: its own prom-client registry (never the global one, so several
+ * services can share a process) and factories that register there.
+ */
+export class ServiceMetrics {
+  readonly registry = new Registry();
+
+  counter<L extends string>(config: Without<CounterConfiguration<L>>): Counter<L> {
+    return new Counter({ ...config, registers: [this.registry] });
+  }
+
+  gauge<L extends string>(config: Without<GaugeConfiguration<L>>): Gauge<L> {
+    return new Gauge({ ...config, registers: [this.registry] });
+  }
+
+  histogram<L extends string>(config: Without<HistogramConfiguration<L>>): Histogram<L> {
+    return new Histogram({ ...config, registers: [this.registry] });
+  }
+
+  summary<L extends string>(config: Without<SummaryConfiguration<L>>): Summary<L> {
+    return new Summary({ ...config, registers: [this.registry] });
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  text(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
