@@ -1,0 +1,4 @@
+import { createHelloService } from './hello-service.js';
+
+const svc = await createHelloService();
+await svc.start();
