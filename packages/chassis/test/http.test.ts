@@ -1,3 +1,4 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PROBLEM_CONTENT_TYPE, ProblemError, type Service } from '../src/index.js';
 import { startTestService } from '../src/testing/index.js';
@@ -179,6 +180,9 @@ describe('OpenAPI', () => {
       info: { title: string };
       paths: Record<string, Record<string, { requestBody?: unknown }>>;
     };
+    const validation = await new Validator().validate(doc as unknown as Record<string, unknown>);
+    expect(validation.errors).toBeUndefined();
+    expect(validation.valid).toBe(true);
     expect(doc.openapi).toMatch(/^3\./);
     expect(doc.info.title).toBe('test-service');
     expect(doc.paths['/orders']?.post?.requestBody).toBeDefined();
