@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createService, definePlugin, HEALTH_CONTENT_TYPE, type Service } from '../src/index.js';
 import { LogCapture, startTestService } from '../src/testing/index.js';
 
-const running: Service[] = [];
+const running: Pick<Service, 'stop'>[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Service, UNMATCHED_ROUTE } from '../src/index.js';
 import { startTestService } from '../src/testing/index.js';
 
-const running: Service[] = [];
+const running: Pick<Service, 'stop'>[] = [];
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

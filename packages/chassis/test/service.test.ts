@@ -10,7 +10,7 @@ const quiet = {
   handleProcess: false,
   logDestination: new LogCapture(),
 };
-const running: Service[] = [];
+const running: Pick<Service, 'stop'>[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });

@@ -15,7 +15,8 @@ export interface HealthIndicator {
   /** Key in the body's `checks`, e.g. `postgres` or `rabbitmq:connection`. */
   name: string;
   /** Throwing or returning `{ status: 'fail' }` marks it down. The signal aborts at the timeout. */
-  check(signal: AbortSignal): Promise<IndicatorResult | undefined> | IndicatorResult | undefined;
+  // biome-ignore lint/suspicious/noConfusingVoidType: a check that returns nothing passes
+  check(signal: AbortSignal): Promise<IndicatorResult | void> | IndicatorResult | void;
   /** When true (the default), a failure makes the service not ready; otherwise it is a warning. */
   critical?: boolean;
   /** Upper bound in ms; `health.timeoutMs` when omitted. */

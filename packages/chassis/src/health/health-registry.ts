@@ -72,7 +72,7 @@ export class HealthRegistry {
         }, timeoutMs);
       });
       const result = await Promise.race([Promise.resolve(indicator.check(controller.signal)), timeout]);
-      return { ...base, ...result, status: result?.status ?? 'pass', durationMs: elapsed(began) };
+      return { ...base, ...(result ?? {}), status: result?.status ?? 'pass', durationMs: elapsed(began) };
     } catch (error) {
       return {
         ...base,

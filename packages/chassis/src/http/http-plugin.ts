@@ -3,8 +3,9 @@ import { definePlugin } from '../core/index.js';
 import { AccessLogController } from './access-log.js';
 import { httpConfigSchema } from './config-schema.js';
 import { installProblemHandlers } from './error-handler.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import { registerOpenApi } from './openapi.js';
-import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
+import { echoRequestIds, requestIdFor } from './request-id.js';
 
 declare module '../core/service-context.js' {
   interface ServiceCapabilities {
@@ -29,7 +30,10 @@ export const httpPlugin = definePlugin({
   async register(ctx) {
     const config = ctx.config;
     const app = fastify({
-      loggerInstance: ctx.log,
+      // No logger for fastify itself: with one, it adds per-response listeners to every request.
+      // Request loggers still come from the service logger, through the child logger factory.
+      logger: false,
+      childLoggerFactory: (_nullLogger, bindings, options) => lazyChildLogger(ctx.log, bindings, options),
       genReqId: requestIdFor,
       logController: new AccessLogController(config.get('http.accessLog')),
       bodyLimit: config.get('http.bodyLimit'),
@@ -42,17 +46,15 @@ export const httpPlugin = definePlugin({
       ajv: { customOptions: { allErrors: true } },
     }) as unknown as FastifyInstance;
 
-    app.addHook('onRequest', (request, reply, done) => {
-      reply.header(REQUEST_ID_HEADER, request.id);
-      done();
-    });
+    echoRequestIds(app.server);
     installProblemHandlers(app, { exposeInternals: ctx.env === 'development' });
     if (config.get('http.docs.enabled'))
       await registerOpenApi(app, { title: ctx.name, version: ctx.version });
 
     ctx.provide('http', app);
     ctx.onStart(async () => {
-      await app.listen({ host: config.get('http.host'), port: config.get('http.port') });
+      const url = await app.listen({ host: config.get('http.host'), port: config.get('http.port') });
+      ctx.log.info({ url }, 'Server listening at %s', url);
     });
     ctx.onStop(() => app.close(), { phase: 'http' });
   },
