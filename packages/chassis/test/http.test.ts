@@ -75,6 +75,22 @@ describe('request ids', () => {
   });
 });
 
+describe('access log', () => {
+  it('writes one line per completed request when http.accessLog is on', async () => {
+    const { url, logs } = await start({ env: { HTTP_ACCESS_LOG: 'true' } });
+    await fetch(`${url}/who`, { headers: { 'x-request-id': 'acc-1' } });
+    expect(logs.find('request completed')).toEqual([
+      expect.objectContaining({ requestId: 'acc-1', method: 'GET', route: '/who', statusCode: 200 }),
+    ]);
+  });
+
+  it('is off by default', async () => {
+    const { url, logs } = await start();
+    await fetch(`${url}/who`);
+    expect(logs.find('request completed')).toEqual([]);
+  });
+});
+
 describe('problem+json errors', () => {
   it('lists every failing field of a validation error', async () => {
     const { url } = await start();
