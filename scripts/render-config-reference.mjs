@@ -73,10 +73,10 @@ Values are layered, later layers winning:
 
 Validation is strict: unknown keys in files, values of the wrong format and unreadable secret
 files all stop the service before anything listens, listed together, each with its key, the
-source of the bad value and the format it expects:
+source of the bad value and the format it expects, and the process exits with code 78:
 
 \`\`\`text
-ConfigError: Invalid configuration (2 problems):
+orders: Invalid configuration (2 problems):
   - http.port: not a number; got "abc" (from env HTTP_PORT); expected a port number (0-65535)
   - log.level: must be one of the possible values: [...]; got "loud" (from env LOG_LEVEL); expected one of "fatal", "error", ...
 \`\`\`

@@ -9,6 +9,7 @@ import {
   type InferConfig,
   loadConfig,
   type SchemaFragment,
+  type ServiceConfig,
 } from './config/index.js';
 import {
   type AnyPlugin,
@@ -19,11 +20,19 @@ import {
   type Plugin,
   type ServiceContext,
   ServiceHost,
+  type ShutdownSettings,
 } from './core/index.js';
 import { healthPlugin } from './health/index.js';
 import { httpPlugin } from './http/index.js';
 import { createLogger, type LogMixin, loggingConfigSchema } from './logging/index.js';
 import { metricsPlugin } from './metrics/index.js';
+
+declare module './core/service-context.js' {
+  interface ServiceCapabilities {
+    /** The service logger's extension point: `ctx.logging.addMixin(() => ({ trace_id }))`. */
+    logging: { addMixin(mixin: LogMixin): void };
+  }
+}
 
 /** The plugins every service gets; a service's own plugins come after them. */
 const BUILT_IN_PLUGINS: readonly AnyPlugin[] = [httpPlugin, metricsPlugin, healthPlugin];
@@ -64,16 +73,14 @@ export interface Service<C = BuiltInConfig> extends ServiceContext<C> {
   start(): Promise<void>;
   /** Ordered, bounded shutdown; idempotent. Resolves true when every phase finished in time. */
   stop(reason?: string): Promise<boolean>;
-  /** Adds fields to every log line (e.g. trace ids). */
-  addLogMixin(mixin: LogMixin): void;
 }
 
 const SERVICE_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
 /**
  * Builds a service: composes the config schema of the runtime, the built-in and the given plugins
- * and the service, loads and validates it (throwing a {@link ConfigError} listing every problem,
- * before anything listens), creates the logger, and registers every plugin.
+ * and the service, loads and validates it (a {@link ConfigError} lists every problem before
+ * anything listens: thrown, or printed with exit code 78 when the service handles its process), creates the logger, and registers every plugin.
  */
 export async function createService<const S extends ConfigSchema = {}>(
   options: CreateServiceOptions<S>,
@@ -85,7 +92,8 @@ export async function createService<const S extends ConfigSchema = {}>(
   }
   const plugins = orderPlugins([...BUILT_IN_PLUGINS, ...(options.plugins ?? [])]);
   const env = options.env ?? process.env;
-  const core = structuredCloneSchema(coreConfigSchema, options.version);
+  const handleProcess = options.handleProcess ?? true;
+  const core = withVersionDefault(coreConfigSchema, options.version);
   const fragments: SchemaFragment[] = [
     { owner: 'core', schema: core },
     { owner: 'logging', schema: loggingConfigSchema },
@@ -94,13 +102,24 @@ export async function createService<const S extends ConfigSchema = {}>(
   ];
 
   type C = BuiltInConfig & InferConfig<S>;
-  const config = loadConfig<C>({
-    schema: composeSchema(fragments),
-    configDir: options.configDir ?? `${process.cwd()}/config`,
-    env,
-    argv: options.argv ?? process.argv.slice(2),
-    ...(options.overrides ? { overrides: options.overrides } : {}),
-  });
+  let config: ServiceConfig<C>;
+  try {
+    config = loadConfig<C>({
+      schema: composeSchema(fragments),
+      configDir: options.configDir ?? `${process.cwd()}/config`,
+      env,
+      argv: options.argv ?? process.argv.slice(2),
+      ...(options.overrides ? { overrides: options.overrides } : {}),
+    });
+  } catch (error) {
+    // A service that owns its process stops here, with the list and nothing else: exit code 78
+    // (EX_CONFIG) tells an orchestrator the configuration is wrong, not the code.
+    if (handleProcess && error instanceof ConfigError) {
+      process.stderr.write(`${options.name}: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
   const builtIn = config as unknown as { get(path: string): unknown };
   const version = builtIn.get('service.version') as string;
   const instanceId =
@@ -130,15 +149,12 @@ export async function createService<const S extends ConfigSchema = {}>(
     env: serviceEnv,
     config,
     logger,
-    shutdown: builtIn.get('shutdown') as {
-      preStopDelayMs: number;
-      timeouts: Record<string, number>;
-    } as never,
+    shutdown: builtIn.get('shutdown') as ShutdownSettings,
   });
+  host.context.provide('logging', { addMixin });
   await host.register(plugins);
   logger.debug({ config: config.redacted() }, 'configuration loaded');
 
-  const handleProcess = options.handleProcess ?? true;
   let release: (() => void) | undefined;
   const service = host.context as Service<C>;
   Object.defineProperties(service, {
@@ -163,13 +179,12 @@ export async function createService<const S extends ConfigSchema = {}>(
         }
       },
     },
-    addLogMixin: { value: addMixin },
   });
   return service;
 }
 
 /** The core schema with the code-given version as the default of `service.version`. */
-function structuredCloneSchema(schema: typeof coreConfigSchema, version: string | undefined): ConfigSchema {
+function withVersionDefault(schema: typeof coreConfigSchema, version: string | undefined): ConfigSchema {
   if (version === undefined) return schema;
   return {
     ...schema,
@@ -177,4 +192,3 @@ function structuredCloneSchema(schema: typeof coreConfigSchema, version: string 
   };
 }
 
-export { ConfigError };

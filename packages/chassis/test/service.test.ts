@@ -100,6 +100,19 @@ describe('plugins', () => {
     expect(() => service.provide('http', service.http)).toThrow('Capability "http" is already provided');
   });
 
+  it('lets a plugin add fields to every log line', async () => {
+    const tracing = definePlugin({
+      name: 'tracing-like',
+      register(ctx) {
+        ctx.logging.addMixin(() => ({ trace_id: 'abc123' }));
+      },
+    });
+    const { service, logs } = await startTestService({ plugins: [tracing] });
+    running.push(service);
+    service.log.info('after the mixin');
+    expect(logs.find('after the mixin')[0]).toMatchObject({ trace_id: 'abc123' });
+  });
+
   it('fails clearly on a missing or circular dependency', async () => {
     const a = definePlugin({ name: 'a', dependencies: ['b'], register() {} });
     const b = definePlugin({ name: 'b', dependencies: ['a'], register() {} });

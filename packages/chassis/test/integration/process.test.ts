@@ -93,10 +93,10 @@ describe('process-level behaviour (child processes, real signals)', () => {
       { waitForListening: false },
     );
     const { code } = await svc.exit;
-    expect(code).not.toBe(0);
-    expect(svc.lines.some((l) => String(l.msg ?? '').startsWith('Server listening'))).toBe(false);
+    expect(code).toBe(78);
+    expect(svc.lines).toEqual([]);
     const stderr = svc.stderr();
-    expect(stderr).toContain('Invalid configuration (2 problems)');
+    expect(stderr).toMatch(/^slow: Invalid configuration \(2 problems\):\n/);
     expect(stderr).toContain(
       'http.port: not a number; got "abc" (from env HTTP_PORT); expected a port number (0-65535)',
     );
