@@ -191,4 +191,3 @@ function withVersionDefault(schema: typeof coreConfigSchema, version: string | u
     service: { ...schema.service, version: { ...schema.service.version, default: version } },
   };
 }
-
