@@ -1,11 +1,11 @@
-import { type FastifyInstance, fastify } from 'fastify';
+import { type FastifyInstance, fastify, LogController } from 'fastify';
 import { definePlugin } from '../core/index.js';
-import { AccessLogController } from './access-log.js';
+import { installAccessLog } from './access-log.js';
 import { httpConfigSchema } from './config-schema.js';
 import { installProblemHandlers } from './error-handler.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { registerOpenApi } from './openapi.js';
-import { echoRequestIds, requestIdFor } from './request-id.js';
+import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 
 declare module '../core/service-context.js' {
   interface ServiceCapabilities {
@@ -35,7 +35,7 @@ export const httpPlugin = definePlugin({
       logger: false,
       childLoggerFactory: (_nullLogger, bindings, options) => lazyChildLogger(ctx.log, bindings, options),
       genReqId: requestIdFor,
-      logController: new AccessLogController(config.get('http.accessLog')),
+      logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
       bodyLimit: config.get('http.bodyLimit'),
       requestTimeout: config.get('http.requestTimeoutMs'),
       keepAliveTimeout: config.get('http.keepAliveTimeoutMs'),
@@ -46,7 +46,13 @@ export const httpPlugin = definePlugin({
       ajv: { customOptions: { allErrors: true } },
     }) as unknown as FastifyInstance;
 
-    echoRequestIds(app.server);
+    // onSend, not onRequest or onResponse: it runs for every reply (errors and 404s included) and
+    // costs the least of fastify's hooks on the hot path.
+    app.addHook('onSend', (request, reply, payload, done) => {
+      reply.header(REQUEST_ID_HEADER, request.id);
+      done(null, payload);
+    });
+    if (config.get('http.accessLog')) installAccessLog(app);
     installProblemHandlers(app, { exposeInternals: ctx.env === 'development' });
     if (config.get('http.docs.enabled'))
       await registerOpenApi(app, { title: ctx.name, version: ctx.version });
