@@ -55,7 +55,7 @@ export const healthPlugin = definePlugin({
           checks: grouped,
         });
     };
-    const schema = { tags: ['health'], hide: false };
+    const schema = { tags: ['health'] };
 
     ctx.http.get(
       '/health/live',
