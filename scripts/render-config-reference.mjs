@@ -77,7 +77,7 @@ source of the bad value and the format it expects, and the process exits with co
 
 \`\`\`text
 orders: Invalid configuration (2 problems):
-  - http.port: not a number; got "abc" (from env HTTP_PORT); expected a port number (0-65535)
+  - http.port: not an integer; got "abc" (from env HTTP_PORT); expected a port number (0-65535)
   - log.level: must be one of the possible values: [...]; got "loud" (from env LOG_LEVEL); expected one of "fatal", "error", ...
 \`\`\`
 

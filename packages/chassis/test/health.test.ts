@@ -54,6 +54,11 @@ describe('health endpoints', () => {
               : { status: 'fail', output: 'connection refused' },
         });
         svc.health.add({
+          name: 'odd',
+          critical: false,
+          check: () => Promise.reject(null),
+        });
+        svc.health.add({
           name: 'cache',
           critical: false,
           check: () => {
@@ -67,6 +72,7 @@ describe('health endpoints', () => {
     expect(ready.status).toBe(200);
     expect(ready.body.status).toBe('warn');
     expect(ready.body.checks.cache?.[0]).toMatchObject({ status: 'fail', output: 'cache down' });
+    expect(ready.body.checks.odd?.[0]).toMatchObject({ status: 'fail', output: 'null' });
     dbUp = false;
     ready = await health(url, '/health/ready');
     expect(ready.status).toBe(503);

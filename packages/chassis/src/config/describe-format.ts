@@ -35,10 +35,11 @@ function inferFormat(value: unknown): ConfigLeaf['format'] {
   return '*';
 }
 
-/** Formats whose environment values must be numeric before convict coerces them. */
-export function isNumericFormat(leaf: ConfigLeaf): boolean {
+/** Formats whose raw text must be numeric before convict coerces it: `integer`, `number` or none. */
+export function numericKind(leaf: ConfigLeaf): 'integer' | 'number' | undefined {
   const format = leaf.format ?? inferFormat(leaf.default);
-  return format === Number || format === 'port' || format === 'nat' || format === 'int';
+  if (format === 'port' || format === 'nat' || format === 'int') return 'integer';
+  return format === Number ? 'number' : undefined;
 }
 
 export function isBooleanFormat(leaf: ConfigLeaf): boolean {

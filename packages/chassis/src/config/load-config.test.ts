@@ -170,8 +170,29 @@ describe('loadConfig validation', () => {
     expect(byKey.unknownKey?.problem).toBe('not a known configuration key');
     expect(error.message).toMatch(/^Invalid configuration \(4 problems\):/);
     expect(error.message).toContain(
-      'http.port: not a number; got "abc" (from env HTTP_PORT); expected a port number',
+      'http.port: not an integer; got "abc" (from env HTTP_PORT); expected a port number',
     );
+  });
+
+  it('refuses numbers that convict would truncate, from env and flags alike', () => {
+    const error = violationsOf(() => load({ env: { HTTP_PORT: '1e3' }, argv: ['--verbose', 'maybe'] }));
+    expect(error.violations).toEqual([
+      expect.objectContaining({ key: 'http.port', problem: 'not an integer', origin: 'env HTTP_PORT' }),
+      expect.objectContaining({ key: 'verbose', problem: 'not a boolean', origin: 'flag --verbose' }),
+    ]);
+    expect(violationsOf(() => load({ argv: ['--http.port', '80abc'] })).violations[0]).toMatchObject({
+      problem: 'not an integer',
+      origin: 'flag --http.port',
+    });
+  });
+
+  it('keeps key and source for a sensitive or empty bad value', () => {
+    const error = violationsOf(() => load({ overrides: { http: { port: '' }, db: { password: 5 } } }));
+    expect(error.violations.map((v) => [v.key, v.origin])).toEqual([
+      ['http.port', 'code'],
+      ['db.password', 'code'],
+    ]);
+    expect(error.message).not.toContain('5 ');
   });
 
   it('names the flag when a flag carries the bad value', () => {

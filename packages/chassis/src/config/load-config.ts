@@ -4,7 +4,7 @@ import type { ComposedLeaf, ComposedSchema } from './compose-schema.js';
 import { ConfigError, type ConfigViolation } from './config-error.js';
 import { describeFormat } from './describe-format.js';
 import { type ConfigFile, readConfigFiles, valueAt } from './read-config-files.js';
-import { type Environment, readEnvironment } from './read-environment.js';
+import { checkRawValue, type Environment, readEnvironment } from './read-environment.js';
 import { type ConfigEntry, createServiceConfig, type ServiceConfig } from './service-config.js';
 
 export interface LoadConfigOptions {
@@ -26,17 +26,22 @@ export interface LoadConfigOptions {
 export function loadConfig<T>(options: LoadConfigOptions): ServiceConfig<T> {
   const { schema, env, argv, overrides } = options;
   const violations: ConfigViolation[] = [];
-  const files = readConfigFiles(options.configDir, env.NODE_ENV ?? 'development', violations);
   const environment = readEnvironment(schema.leaves, env, violations);
+  const flags = yargsParser([...argv], { configuration: { 'dot-notation': false } }) as Record<
+    string,
+    unknown
+  >;
+  checkFlags(schema.leaves, flags, violations);
+  const files = readConfigFiles(
+    options.configDir,
+    selectedEnvironment(schema.leaves, flags, environment.values, env),
+    violations,
+  );
 
   const config = convict(schema.schema as convict.Schema<T>, { env: environment.values, args: [...argv] });
   for (const file of files) config.load(file.values);
   if (overrides) config.load(overrides);
 
-  const flags = yargsParser([...argv], { configuration: { 'dot-notation': false } }) as Record<
-    string,
-    unknown
-  >;
   const originOf = (key: string, leaf?: ComposedLeaf['leaf']): string => {
     if (leaf && flags[leaf.arg] !== undefined) return `flag --${leaf.arg}`;
     if (leaf && environment.sources.has(leaf.env)) return `env ${environment.sources.get(leaf.env)}`;
@@ -53,7 +58,7 @@ export function loadConfig<T>(options: LoadConfigOptions): ServiceConfig<T> {
       violations.push(toViolation(line, byKey, originOf, flags, environment.values, files, overrides));
     }
   }
-  // A key already reported from the raw environment would be reported again by convict.
+  // A flag rejected on its raw text reaches convict too, which reports it a second time.
   const unique = dedupe(violations);
   if (unique.length > 0) throw new ConfigError(unique);
 
@@ -82,7 +87,47 @@ function lastFileWith(files: readonly ConfigFile[], key: string): ConfigFile | u
   return undefined;
 }
 
-const CONVICT_LINE = /^(\S+): (.*): value was (.*)$/s;
+/**
+ * The environment that picks `config/<env>.json`: the `env` key from a flag or the environment
+ * (NODE_ENV, or NODE_ENV_FILE), never from a file, since the files are what it selects.
+ */
+function selectedEnvironment(
+  leaves: readonly ComposedLeaf[],
+  flags: Record<string, unknown>,
+  schemaEnv: Record<string, string>,
+  rawEnv: Environment,
+): string {
+  const leaf = leaves.find((l) => l.key === 'env')?.leaf;
+  const fromFlag = leaf ? flags[leaf.arg] : undefined;
+  if (typeof fromFlag === 'string' && fromFlag !== '') return fromFlag;
+  return (leaf ? schemaEnv[leaf.env] : rawEnv.NODE_ENV) ?? 'development';
+}
+
+/** Flags get the same raw checks as environment variables. */
+function checkFlags(
+  leaves: readonly ComposedLeaf[],
+  flags: Record<string, unknown>,
+  violations: ConfigViolation[],
+) {
+  for (const { key, leaf } of leaves) {
+    const raw = flags[leaf.arg];
+    if (raw === undefined || typeof raw === 'object') continue;
+    const checked = checkRawValue(leaf, String(raw));
+    if ('problem' in checked) {
+      const value = leaf.sensitive ? '[redacted]' : JSON.stringify(raw);
+      violations.push({
+        key,
+        problem: checked.problem,
+        value,
+        origin: `flag --${leaf.arg}`,
+        expected: describeFormat(leaf),
+      });
+    }
+  }
+}
+
+// Convict leaves out ": value was …" for sensitive keys and falsy values.
+const CONVICT_LINE = /^(\S+): (.*?)(?:: value was (.*))?$/s;
 const UNDECLARED = /^configuration param '(.+)' not declared in the schema$/;
 
 function toViolation(

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ComposedLeaf } from './compose-schema.js';
 import type { ConfigViolation } from './config-error.js';
-import { describeFormat, isBooleanFormat, isNumericFormat } from './describe-format.js';
+import { describeFormat, isBooleanFormat, numericKind } from './describe-format.js';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
@@ -15,11 +15,32 @@ export interface EnvironmentValues {
 const TRUE = /^(true|1|yes|on)$/i;
 const FALSE = /^(false|0|no|off)$/i;
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const INTEGER = /^[+-]?\d+$/;
+
+/**
+ * Checks raw text (env or flag) for numeric and boolean keys, because convict would turn `"12abc"`
+ * into 12, `"1e6"` into 1 and `"no"` into true without a word. Returns the normalised text, or a
+ * problem.
+ */
+export function checkRawValue(
+  leaf: ComposedLeaf['leaf'],
+  raw: string,
+): { value: string } | { problem: string } {
+  const text = raw.trim();
+  const kind = numericKind(leaf);
+  if (kind === 'integer' && !INTEGER.test(text)) return { problem: 'not an integer' };
+  if (kind === 'number' && !NUMBER.test(text)) return { problem: 'not a number' };
+  if (isBooleanFormat(leaf)) {
+    if (TRUE.test(text)) return { value: 'true' };
+    if (FALSE.test(text)) return { value: 'false' };
+    return { problem: 'not a boolean' };
+  }
+  return { value: raw };
+}
 
 /**
  * Picks the schema's variables out of the environment. `X_FILE=/path` reads X from a file (Docker
- * and Kubernetes secrets). Numbers and booleans are checked here, on the raw text, because convict
- * would turn `"12abc"` into 12 and `"no"` into true without a word.
+ * and Kubernetes secrets). Numbers and booleans are checked on the raw text ({@link checkRawValue}).
  */
 export function readEnvironment(
   leaves: readonly ComposedLeaf[],
@@ -57,32 +78,19 @@ export function readEnvironment(
     }
     if (raw === undefined) continue;
 
-    const shown = leaf.sensitive ? '[redacted]' : JSON.stringify(raw);
-    if (isNumericFormat(leaf) && !NUMBER.test(raw.trim())) {
+    const checked = checkRawValue(leaf, raw);
+    if ('problem' in checked) {
+      const value = leaf.sensitive ? '[redacted]' : JSON.stringify(raw);
       violations.push({
         key,
-        problem: 'not a number',
-        value: shown,
+        problem: checked.problem,
+        value,
         origin: `env ${source}`,
         expected: describeFormat(leaf),
       });
       continue;
     }
-    if (isBooleanFormat(leaf)) {
-      if (TRUE.test(raw.trim())) raw = 'true';
-      else if (FALSE.test(raw.trim())) raw = 'false';
-      else {
-        violations.push({
-          key,
-          problem: 'not a boolean',
-          value: shown,
-          origin: `env ${source}`,
-          expected: describeFormat(leaf),
-        });
-        continue;
-      }
-    }
-    values[leaf.env] = raw;
+    values[leaf.env] = checked.value;
     sources.set(leaf.env, source);
   }
   return { values, sources };

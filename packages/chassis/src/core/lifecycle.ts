@@ -31,7 +31,14 @@ export class Lifecycle {
     const from = this.#state;
     if (!this.can(to)) throw new Error(`Illegal lifecycle transition ${from} → ${to}`);
     this.#state = to;
-    for (const listener of this.#listeners) listener(to, from);
+    // A failing listener must not stop a shutdown half-way: its error is reported, not thrown.
+    for (const listener of this.#listeners) {
+      try {
+        listener(to, from);
+      } catch (error) {
+        process.emitWarning(`A lifecycle listener failed on ${from} → ${to}: ${String(error)}`);
+      }
+    }
   }
 
   /** Calls the listener on every transition; returns a function that removes it. */

@@ -11,14 +11,21 @@ export interface ManagedService {
 // Process-wide by nature: one set of listeners however many services live in the process.
 const services = new Set<ManagedService>();
 let shuttingDown = false;
+let firstSignal: { signal: NodeJS.Signals; at: number } | undefined;
+
+// `npm start` forwards the terminal's Ctrl-C to a child that already got it from the process group:
+// the same signal twice within this window is one request to stop, not a demand to exit now.
+const REPEAT_WINDOW_MS = 1000;
 
 const SIGNAL_EXIT_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 
 function onSignal(signal: NodeJS.Signals): void {
+  if (firstSignal?.signal === signal && performance.now() - firstSignal.at < REPEAT_WINDOW_MS) return;
   if (shuttingDown) {
     for (const svc of services) svc.log.warn({ signal }, 'second %s: exiting now', signal);
     process.exit(SIGNAL_EXIT_CODES[signal] ?? 1);
   }
+  firstSignal = { signal, at: performance.now() };
   void shutdownAll(`signal ${signal}`, 0);
 }
 

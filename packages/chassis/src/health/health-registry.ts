@@ -77,7 +77,7 @@ export class HealthRegistry {
       return {
         ...base,
         status: 'fail',
-        output: (error as Error).message ?? String(error),
+        output: error instanceof Error ? error.message : String(error),
         durationMs: elapsed(began),
       };
     } finally {

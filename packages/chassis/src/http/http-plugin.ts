@@ -42,6 +42,9 @@ export const httpPlugin = definePlugin({
       trustProxy: parseTrustProxy(config.get('http.trustProxy')),
       // Idle keep-alive sockets close at shutdown; busy ones finish their request first.
       forceCloseConnections: 'idle',
+      // Requests still arriving on kept-alive sockets during the drain are served (with
+      // `connection: close`), not refused with a bare 503: readiness already turned the traffic away.
+      return503OnClosing: false,
       // Report every failing field, not just the first.
       ajv: { customOptions: { allErrors: true } },
     }) as unknown as FastifyInstance;
@@ -53,7 +56,9 @@ export const httpPlugin = definePlugin({
       done(null, payload);
     });
     if (config.get('http.accessLog')) installAccessLog(app);
-    installProblemHandlers(app, { exposeInternals: ctx.env === 'development' });
+    // Fail closed: internals appear only when the environment was set to development on purpose.
+    const envOrigin = config.explain().find((entry) => entry.key === 'env')?.origin;
+    installProblemHandlers(app, { exposeInternals: ctx.env === 'development' && envOrigin !== 'default' });
     if (config.get('http.docs.enabled'))
       await registerOpenApi(app, { title: ctx.name, version: ctx.version });
 

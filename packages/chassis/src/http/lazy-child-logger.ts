@@ -52,6 +52,8 @@ export function lazyChildLogger(
   bindings: Bindings,
   options: ChildLoggerOptions,
 ): FastifyBaseLogger {
+  // A route with its own log level needs a real child: the shortcut checks the parent's level.
+  if (options.level !== undefined) return parent.child(bindings, options) as FastifyBaseLogger;
   const lazy = Object.create(prototypeFor(parent as Logger)) as LazyLogger;
   lazy[BINDINGS] = bindings;
   lazy[OPTIONS] = options;

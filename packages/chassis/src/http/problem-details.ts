@@ -52,10 +52,10 @@ export function problem(
   extensions?: Record<string, unknown>,
 ): ProblemDetails {
   return {
+    ...extensions,
     type: 'about:blank',
     title: STATUS_CODES[status] ?? 'Error',
     status,
     ...(detail === undefined ? {} : { detail }),
-    ...extensions,
   };
 }
