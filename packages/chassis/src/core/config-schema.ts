@@ -10,7 +10,7 @@ const phaseTimeout = (phase: string, ms: number) =>
 /** Keys the service runtime itself owns. */
 export const coreConfigSchema = {
   env: {
-    doc: 'Runtime environment. Selects config/<env>.json; "development" enables pretty logs and stack traces in error responses.',
+    doc: 'Runtime environment. Selects config/<env>.json (from the flag or NODE_ENV, not from files); "development" enables pretty logs, and error details in 5xx responses when set explicitly.',
     format: String,
     default: 'development',
     env: 'NODE_ENV',
