@@ -3,7 +3,7 @@ import type { ConfigSchema } from '../config/index.js';
 export const metricsConfigSchema = {
   metrics: {
     enabled: {
-      doc: 'Serve Prometheus metrics.',
+      doc: 'Collect and serve Prometheus metrics. When off, plugins can still create metrics, but nothing collects runtime or HTTP metrics and nothing serves them.',
       format: Boolean,
       default: true,
     },
