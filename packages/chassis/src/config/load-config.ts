@@ -109,19 +109,10 @@ function checkFlags(
   flags: Record<string, unknown>,
   violations: ConfigViolation[],
 ) {
-  for (const { key, leaf } of leaves) {
-    const raw = flags[leaf.arg];
-    if (raw === undefined || typeof raw === 'object') continue;
-    const checked = checkRawValue(leaf, String(raw));
-    if ('problem' in checked) {
-      const value = leaf.sensitive ? '[redacted]' : JSON.stringify(raw);
-      violations.push({
-        key,
-        problem: checked.problem,
-        value,
-        origin: `flag --${leaf.arg}`,
-        expected: describeFormat(leaf),
-      });
+  for (const composed of leaves) {
+    const raw = flags[composed.leaf.arg];
+    if (raw !== undefined && typeof raw !== 'object') {
+      checkRawValue(composed, String(raw), `flag --${composed.leaf.arg}`, violations);
     }
   }
 }

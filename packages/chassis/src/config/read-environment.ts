@@ -19,23 +19,29 @@ const INTEGER = /^[+-]?\d+$/;
 
 /**
  * Checks raw text (env or flag) for numeric and boolean keys, because convict would turn `"12abc"`
- * into 12, `"1e6"` into 1 and `"no"` into true without a word. Returns the normalised text, or a
- * problem.
+ * into 12, `"1e6"` into 1 and `"no"` into true without a word. Returns the normalised text, or
+ * undefined after recording the violation.
  */
 export function checkRawValue(
-  leaf: ComposedLeaf['leaf'],
+  { key, leaf }: ComposedLeaf,
   raw: string,
-): { value: string } | { problem: string } {
+  origin: string,
+  violations: ConfigViolation[],
+): string | undefined {
   const text = raw.trim();
   const kind = numericKind(leaf);
-  if (kind === 'integer' && !INTEGER.test(text)) return { problem: 'not an integer' };
-  if (kind === 'number' && !NUMBER.test(text)) return { problem: 'not a number' };
-  if (isBooleanFormat(leaf)) {
-    if (TRUE.test(text)) return { value: 'true' };
-    if (FALSE.test(text)) return { value: 'false' };
-    return { problem: 'not a boolean' };
+  let problem: string | undefined;
+  if (kind === 'integer' && !INTEGER.test(text)) problem = 'not an integer';
+  else if (kind === 'number' && !NUMBER.test(text)) problem = 'not a number';
+  else if (isBooleanFormat(leaf)) {
+    if (TRUE.test(text)) return 'true';
+    if (FALSE.test(text)) return 'false';
+    problem = 'not a boolean';
   }
-  return { value: raw };
+  if (problem === undefined) return raw;
+  const value = leaf.sensitive ? '[redacted]' : JSON.stringify(raw);
+  violations.push({ key, problem, value, origin, expected: describeFormat(leaf) });
+  return undefined;
 }
 
 /**
@@ -49,7 +55,8 @@ export function readEnvironment(
 ): EnvironmentValues {
   const values: Record<string, string> = {};
   const sources = new Map<string, string>();
-  for (const { key, leaf } of leaves) {
+  for (const composed of leaves) {
+    const { key, leaf } = composed;
     const fileVar = `${leaf.env}_FILE`;
     let raw = env[leaf.env];
     let source = leaf.env;
@@ -78,19 +85,9 @@ export function readEnvironment(
     }
     if (raw === undefined) continue;
 
-    const checked = checkRawValue(leaf, raw);
-    if ('problem' in checked) {
-      const value = leaf.sensitive ? '[redacted]' : JSON.stringify(raw);
-      violations.push({
-        key,
-        problem: checked.problem,
-        value,
-        origin: `env ${source}`,
-        expected: describeFormat(leaf),
-      });
-      continue;
-    }
-    values[leaf.env] = checked.value;
+    const checked = checkRawValue(composed, raw, `env ${source}`, violations);
+    if (checked === undefined) continue;
+    values[leaf.env] = checked;
     sources.set(leaf.env, source);
   }
   return { values, sources };
