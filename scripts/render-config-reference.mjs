@@ -7,7 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { createService } from '../packages/chassis/dist/index.js';
 
 const TARGET = fileURLToPath(new URL('../docs/configuration.md', import.meta.url));
-const OWNER_ORDER = ['core', 'logging', 'http', 'metrics', 'health'];
+const OWNER_ORDER = ['core', 'logging', 'http', 'tracing', 'metrics', 'health', 'clients'];
+// Client keys exist once per declared client; the reference shows them for a placeholder name.
+const CLIENT = 'name';
+const SECTION_NOTES = {
+  clients: `One set of these keys for each downstream declared with \`createService({ clients: { <name>: { ... } } })\`; see [Outgoing HTTP calls](http-clients.md).`,
+};
 
 const discard = new Writable({ write: (_chunk, _encoding, done) => done() });
 const svc = await createService({
@@ -17,8 +22,18 @@ const svc = await createService({
   configDir: '/nonexistent',
   handleProcess: false,
   logDestination: discard,
+  clients: { [CLIENT]: {} },
 });
-const entries = svc.config.explain();
+const entries = svc.config.explain().map((e) =>
+  e.owner === 'clients'
+    ? {
+        ...e,
+        key: e.key.replace(`clients.${CLIENT}.`, 'clients.<name>.'),
+        env: e.env.replace(`CLIENTS_${CLIENT.toUpperCase()}_`, 'CLIENTS_<NAME>_'),
+        flag: e.flag.replace(`clients.${CLIENT}.`, 'clients.<name>.'),
+      }
+    : e,
+);
 await svc.stop();
 
 const cell = (value) => String(value).replaceAll('|', '\\|').replaceAll('\n', ' ');
@@ -29,6 +44,7 @@ function section(owner) {
   return [
     `## ${owner}`,
     '',
+    ...(SECTION_NOTES[owner] ? [SECTION_NOTES[owner], ''] : []),
     '| key | env | flag | default | format | description |',
     '|---|---|---|---|---|---|',
     ...rows.map((e) =>

@@ -17,7 +17,7 @@ const START_TIMEOUT_MS = 20_000;
 
 // Chassis config variables in our environment reach the chassis child (that is how a feature is
 // switched off to attribute its cost); they are named in the output so no run passes for defaults.
-const CHASSIS_VARIABLE = /^(HTTP|METRICS|HEALTH|LOG|SERVICE|SHUTDOWN)_/;
+const CHASSIS_VARIABLE = /^(HTTP|METRICS|HEALTH|LOG|SERVICE|SHUTDOWN|TRACING)_/;
 const chassisOverrides = Object.fromEntries(
   Object.entries(process.env).filter(
     ([name]) => CHASSIS_VARIABLE.test(name) && name !== 'HTTP_HOST' && name !== 'HTTP_PORT',

@@ -26,6 +26,8 @@ import { healthPlugin } from './health/index.js';
 import { httpPlugin } from './http/index.js';
 import { createLogger, type LogMixin, loggingConfigSchema } from './logging/index.js';
 import { metricsPlugin } from './metrics/index.js';
+import { type ClientDefaults, clientsPlugin } from './resilience/index.js';
+import { tracingPlugin } from './tracing/index.js';
 
 declare module './core/service-context.js' {
   interface ServiceCapabilities {
@@ -34,13 +36,14 @@ declare module './core/service-context.js' {
   }
 }
 
-/** The plugins every service gets; a service's own plugins come after them. */
-const BUILT_IN_PLUGINS: readonly AnyPlugin[] = [httpPlugin, metricsPlugin, healthPlugin];
+/** The plugins every service gets (the clients plugin too); a service's own plugins come after them. */
+const BUILT_IN_PLUGINS: readonly AnyPlugin[] = [httpPlugin, tracingPlugin, metricsPlugin, healthPlugin];
 
 /** Config keys of the runtime and the built-in plugins. */
 export type BuiltInConfig = CoreConfig &
   InferConfig<typeof loggingConfigSchema> &
   InferConfig<typeof httpPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof tracingPlugin extends Plugin<infer S> ? S : never> &
   InferConfig<typeof metricsPlugin extends Plugin<infer S> ? S : never> &
   InferConfig<typeof healthPlugin extends Plugin<infer S> ? S : never>;
 
@@ -51,7 +54,12 @@ export interface CreateServiceOptions<S extends ConfigSchema> {
   version?: string;
   /** The service's own config keys (convict schema; every key needs a `doc`). */
   config?: S;
-  /** Plugins beyond the built-in HTTP, metrics and health plugins. */
+  /**
+   * The downstreams this service calls, with defaults set in code: each gets the config keys
+   * `clients.<name>.*` (base URL, timeouts, retry, breaker, bulkhead) for `svc.clients.http(name)`.
+   */
+  clients?: Readonly<Record<string, ClientDefaults>>;
+  /** Plugins beyond the built-in ones (HTTP, tracing, metrics, health, clients). */
   plugins?: readonly AnyPlugin[];
   /** Where `default.json`, `<NODE_ENV>.json` and `local.json` live; `./config` by default. */
   configDir?: string;
@@ -90,7 +98,11 @@ export async function createService<const S extends ConfigSchema = {}>(
       `Invalid service name "${options.name}": letters, digits, ".", "_" and "-", at most 63`,
     );
   }
-  const plugins = orderPlugins([...BUILT_IN_PLUGINS, ...(options.plugins ?? [])]);
+  const plugins = orderPlugins([
+    ...BUILT_IN_PLUGINS,
+    clientsPlugin(options.clients),
+    ...(options.plugins ?? []),
+  ]);
   const env = options.env ?? process.env;
   const handleProcess = options.handleProcess ?? true;
   const core = withVersionDefault(coreConfigSchema, options.version);

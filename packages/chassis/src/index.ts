@@ -48,3 +48,26 @@ export {
 } from './http/index.js';
 export { DEFAULT_REDACT_PATHS, type LogMixin } from './logging/index.js';
 export { ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
+export {
+  BulkheadFullError,
+  CircuitOpenError,
+  type ClientDefaults,
+  ConnectionError,
+  type Endpoint,
+  type EndpointResolver,
+  type HttpCallOptions,
+  HttpClient,
+  HttpClientError,
+  type HttpClientErrorKind,
+  type HttpClients,
+  type HttpHeaders,
+  type HttpResponse,
+  HttpStatusError,
+  TimeoutError,
+} from './resilience/index.js';
+export {
+  extractTraceContext,
+  type HeaderCarrier,
+  injectTraceContext,
+  type Tracing,
+} from './tracing/index.js';

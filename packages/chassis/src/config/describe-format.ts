@@ -20,6 +20,7 @@ const NAMED_FORMATS: Record<string, string> = {
   port: 'a port number (0-65535)',
   nat: 'a natural number (integer ≥ 0)',
   int: 'an integer',
+  ratio: 'a number from 0 to 1',
   url: 'a URL',
   email: 'an e-mail address',
   ipaddress: 'an IPv4 or IPv6 address',
@@ -39,7 +40,7 @@ function inferFormat(value: unknown): ConfigLeaf['format'] {
 export function numericKind(leaf: ConfigLeaf): 'integer' | 'number' | undefined {
   const format = leaf.format ?? inferFormat(leaf.default);
   if (format === 'port' || format === 'nat' || format === 'int') return 'integer';
-  return format === Number ? 'number' : undefined;
+  return format === Number || format === 'ratio' ? 'number' : undefined;
 }
 
 export function isBooleanFormat(leaf: ConfigLeaf): boolean {

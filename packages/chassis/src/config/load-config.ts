@@ -7,6 +7,15 @@ import { type ConfigFile, readConfigFiles, valueAt } from './read-config-files.j
 import { checkRawValue, type Environment, readEnvironment } from './read-environment.js';
 import { type ConfigEntry, createServiceConfig, type ServiceConfig } from './service-config.js';
 
+// A share between 0 and 1 (sampling ratios, budgets); convict has no format for it.
+convict.addFormat({
+  name: 'ratio',
+  validate(value: unknown) {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error('must be between 0 and 1');
+  },
+  coerce: Number,
+});
+
 export interface LoadConfigOptions {
   schema: ComposedSchema;
   /** Directory holding `default.json`, `<NODE_ENV>.json` and `local.json`. */

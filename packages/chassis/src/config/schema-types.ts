@@ -42,7 +42,7 @@ type FromFormat<F, D> = F extends StringConstructor
           : unknown[]
         : F extends readonly (infer E)[]
           ? E
-          : F extends 'port' | 'nat' | 'int' | 'duration' | 'timestamp'
+          : F extends 'port' | 'nat' | 'int' | 'ratio' | 'duration' | 'timestamp'
             ? number
             : F extends 'url' | 'email' | 'ipaddress' | 'windows_named_pipe' | 'port_or_windows_named_pipe'
               ? string

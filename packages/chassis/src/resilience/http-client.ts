@@ -1,0 +1,340 @@
+import {
+  type Context,
+  context,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from '@opentelemetry/api';
+import {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  IsolatedCircuitError,
+  TaskCancelledError,
+} from 'cockatiel';
+import { Agent } from 'undici';
+import type { ClientMetrics } from './client-metrics.js';
+import { type AttemptResponse, type ClientPolicies, retryableErrors } from './client-policies.js';
+import type { ClientSettings } from './config-schema.js';
+import type { Endpoint, EndpointResolver } from './endpoint-resolver.js';
+import {
+  BulkheadFullError,
+  CircuitOpenError,
+  ConnectionError,
+  HttpStatusError,
+  TimeoutError,
+} from './errors.js';
+import { isIdempotentCall, isTransientStatus, parseRetryAfter, wasNotSent } from './retry-rules.js';
+
+export type HttpHeaders = Record<string, string | string[] | undefined>;
+
+export interface HttpCallOptions {
+  /** Query parameters; undefined values are left out. */
+  query?: Record<string, string | number | boolean | undefined>;
+  headers?: Record<string, string>;
+  /** A string or bytes are sent as they are; anything else as JSON. */
+  body?: unknown;
+  /**
+   * Whether the call may be repeated safely. By default GET, HEAD, OPTIONS, PUT, DELETE and TRACE
+   * are, and so is any call with an `Idempotency-Key` header.
+   */
+  idempotent?: boolean;
+  /** Cancels the call (every attempt and wait). */
+  signal?: AbortSignal;
+}
+
+export interface HttpResponse<T = unknown> {
+  status: number;
+  headers: HttpHeaders;
+  /** Parsed JSON when the response says it is JSON, the text otherwise, undefined when empty. */
+  body: T;
+}
+
+/** What the client uses from the service: built by the clients plugin. */
+export interface HttpClientDependencies {
+  name: string;
+  settings: ClientSettings;
+  policies: ClientPolicies;
+  metrics: ClientMetrics | undefined;
+  tracing: { tracer: Tracer; inject(carrier: Record<string, unknown>, ctx?: Context): void } | undefined;
+  /** The resolver of clients without a fixed base URL; looked up per attempt. */
+  resolver(): EndpointResolver | undefined;
+}
+
+interface Call {
+  client: string;
+  method: string;
+  path: string;
+  target: string;
+  headers: Record<string, string> | undefined;
+  body: string | Uint8Array | undefined;
+  idempotent: boolean;
+}
+
+/**
+ * A client for one downstream: undici underneath, cockatiel's deadline, retry, bulkhead, circuit
+ * breaker and attempt timeout around every call, a client span and trace headers on each attempt.
+ */
+export class HttpClient {
+  readonly name: string;
+  readonly #deps: HttpClientDependencies;
+  readonly #agent: Agent;
+  readonly #fixed: { origin: string; basePath: string } | undefined;
+
+  constructor(deps: HttpClientDependencies) {
+    this.name = deps.name;
+    this.#deps = deps;
+    this.#agent = new Agent({ keepAliveTimeout: 4000 });
+    this.#fixed = deps.settings.baseUrl ? splitBaseUrl(deps.settings.baseUrl) : undefined;
+  }
+
+  get<T = unknown>(path: string, options?: HttpCallOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('GET', path, options);
+  }
+
+  head(path: string, options?: HttpCallOptions): Promise<HttpResponse<undefined>> {
+    return this.request<undefined>('HEAD', path, options);
+  }
+
+  post<T = unknown>(path: string, body?: unknown, options?: HttpCallOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('POST', path, { ...options, body });
+  }
+
+  put<T = unknown>(path: string, body?: unknown, options?: HttpCallOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('PUT', path, { ...options, body });
+  }
+
+  patch<T = unknown>(path: string, body?: unknown, options?: HttpCallOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('PATCH', path, { ...options, body });
+  }
+
+  delete<T = unknown>(path: string, options?: HttpCallOptions): Promise<HttpResponse<T>> {
+    return this.request<T>('DELETE', path, options);
+  }
+
+  /**
+   * Sends a request through the policies. Resolves with the response of status < 400; rejects with
+   * an {@link HttpStatusError} (status ≥ 400 after any retries), {@link TimeoutError},
+   * {@link CircuitOpenError}, {@link BulkheadFullError} or {@link ConnectionError}.
+   */
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    options: HttpCallOptions = {},
+  ): Promise<HttpResponse<T>> {
+    if (!path.startsWith('/')) throw new TypeError(`${this.name}: path must start with "/": ${path}`);
+    const upper = method.toUpperCase();
+    const call: Call = {
+      client: this.name,
+      method: upper,
+      path,
+      target: options.query ? `${path}${queryString(options.query)}` : path,
+      headers: options.headers,
+      body: encodeBody(options.body),
+      idempotent: isIdempotentCall(upper, options.headers, options.idempotent),
+    };
+    if (call.body !== undefined && !hasContentType(options.headers) && !isRaw(options.body))
+      call.headers = { ...options.headers, 'content-type': 'application/json' };
+
+    const { policies, metrics } = this.#deps;
+    policies.budget.recordCall();
+    let response: AttemptResponse;
+    try {
+      response = await policies.deadline.execute(({ signal }) => {
+        const retry = policies.retry;
+        return retry
+          ? retry.execute(({ attempt }) => this.#attempt(call, attempt, signal), signal)
+          : this.#attempt(call, 0, signal);
+      }, options.signal);
+    } catch (error) {
+      if (error instanceof TaskCancelledError) {
+        if (options.signal?.aborted) throw options.signal.reason ?? error;
+        metrics?.rejections.inc({ client: this.name, reason: 'timeout' });
+        throw new TimeoutError(call, 'deadline', this.#deps.settings.timeoutMs);
+      }
+      throw error;
+    }
+    if (response.status >= 400) throw new HttpStatusError(call, response);
+    return { status: response.status, headers: response.headers, body: response.body as T };
+  }
+
+  /** Closes the connections; calls after this fail. */
+  close(): Promise<void> {
+    return this.#agent.close();
+  }
+
+  /** One attempt through bulkhead, breaker and attempt timeout, its failures as typed errors. */
+  async #attempt(call: Call, attempt: number, deadline: AbortSignal): Promise<AttemptResponse> {
+    if (deadline.aborted) throw new TaskCancelledError();
+    const { policies, metrics } = this.#deps;
+    if (attempt > 0) metrics?.retries.inc({ client: this.name });
+    const timed = () =>
+      policies.attemptTimeout.execute(({ signal }) => this.#send(call, attempt, signal), deadline);
+    const broken = policies.breaker ? () => policies.breaker!.execute(timed, deadline) : timed;
+    try {
+      return await (policies.bulkhead ? policies.bulkhead.execute(broken, deadline) : broken());
+    } catch (error) {
+      if (error instanceof TaskCancelledError) {
+        if (deadline.aborted) throw error;
+        metrics?.rejections.inc({ client: this.name, reason: 'timeout' });
+        const timeoutError = new TimeoutError(call, 'attempt', this.#deps.settings.attemptTimeoutMs);
+        if (call.idempotent) retryableErrors.set(timeoutError, attempt);
+        throw timeoutError;
+      }
+      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+        metrics?.rejections.inc({ client: this.name, reason: 'circuit_open' });
+        throw new CircuitOpenError(call);
+      }
+      if (error instanceof BulkheadRejectedError) {
+        metrics?.rejections.inc({ client: this.name, reason: 'bulkhead_full' });
+        throw new BulkheadFullError(call);
+      }
+      throw error;
+    }
+  }
+
+  /** The request itself: resolve an instance, send, read the whole body. */
+  async #send(call: Call, attempt: number, signal: AbortSignal): Promise<AttemptResponse> {
+    const { tracing, metrics } = this.#deps;
+    const began = performance.now();
+    const parent = context.active();
+    const span = tracing?.tracer.startSpan(call.method, { kind: SpanKind.CLIENT }, parent);
+    let endpoint: Endpoint | undefined;
+    let status = 'error';
+    try {
+      endpoint = await this.#endpoint(signal);
+      const target = this.#fixed ?? splitBaseUrl(endpoint.url);
+      const headers: Record<string, string> = { ...call.headers };
+      if (span) {
+        tracing?.inject(headers, trace.setSpan(parent, span));
+        if (span.isRecording()) describeAttempt(span, call, target.origin, target.basePath, attempt);
+      }
+      const res = await this.#agent.request({
+        origin: target.origin,
+        path: target.basePath + call.target,
+        method: call.method as 'GET',
+        headers,
+        body: call.body ?? null,
+        signal,
+      });
+      const text = await res.body.text();
+      status = String(res.statusCode);
+      const transient = isTransientStatus(res.statusCode);
+      endpoint.release?.({ ok: res.statusCode < 500 });
+      if (span?.isRecording()) {
+        span.setAttribute('http.response.status_code', res.statusCode);
+        if (res.statusCode >= 400) {
+          span.setAttribute('error.type', status);
+          span.setStatus({ code: SpanStatusCode.ERROR });
+        }
+      }
+      return {
+        status: res.statusCode,
+        headers: res.headers,
+        body: parseBody(text, res.headers['content-type']),
+        retryable: transient && call.idempotent,
+        retryAfterMs:
+          res.statusCode === 429 || res.statusCode === 503
+            ? parseRetryAfter(res.headers['retry-after'])
+            : undefined,
+        attempt,
+      };
+    } catch (error) {
+      endpoint?.release?.({ ok: false });
+      if (span?.isRecording()) {
+        span.setAttribute('error.type', (error as { code?: string }).code ?? (error as Error).name);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+      }
+      if (signal.aborted) throw error;
+      const failure = error instanceof ConnectionError ? error : new ConnectionError(call, error);
+      if (call.idempotent || wasNotSent(failure.code)) retryableErrors.set(failure, attempt);
+      throw failure;
+    } finally {
+      span?.end();
+      metrics?.duration.observe(
+        { client: this.name, method: call.method, status_code: status },
+        (performance.now() - began) / 1000,
+      );
+    }
+  }
+
+  async #endpoint(signal: AbortSignal): Promise<Endpoint> {
+    const fixed = this.#deps.settings.baseUrl;
+    if (fixed) return { url: fixed };
+    const resolver = this.#deps.resolver();
+    if (!resolver)
+      throw new ConnectionError(
+        { client: this.name, method: '-', path: '-' },
+        Object.assign(
+          new Error(
+            `no base URL: set clients.${this.name}.baseUrl (or enable a service registry for discovery)`,
+          ),
+          { code: 'ENOENDPOINT' },
+        ),
+      );
+    return resolver.resolve(this.name, signal);
+  }
+}
+
+const baseUrls = new Map<string, { origin: string; basePath: string }>();
+
+/** `http://host:3000/api/` → origin `http://host:3000`, base path `/api`; cached per URL. */
+function splitBaseUrl(url: string): { origin: string; basePath: string } {
+  let split = baseUrls.get(url);
+  if (!split) {
+    const parsed = new URL(url);
+    split = { origin: parsed.origin, basePath: parsed.pathname.replace(/\/+$/, '') };
+    if (baseUrls.size < 1024) baseUrls.set(url, split);
+  }
+  return split;
+}
+
+function queryString(query: Record<string, string | number | boolean | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(query))
+    if (value !== undefined) params.append(key, String(value));
+  const text = params.toString();
+  return text ? `?${text}` : '';
+}
+
+function isRaw(body: unknown): body is string | Uint8Array {
+  return typeof body === 'string' || body instanceof Uint8Array;
+}
+
+function encodeBody(body: unknown): string | Uint8Array | undefined {
+  if (body === undefined) return undefined;
+  return isRaw(body) ? body : JSON.stringify(body);
+}
+
+function hasContentType(headers: Record<string, string> | undefined): boolean {
+  if (!headers) return false;
+  for (const name in headers) if (name.toLowerCase() === 'content-type') return true;
+  return false;
+}
+
+function parseBody(text: string, contentType: string | string[] | undefined): unknown {
+  if (text === '') return undefined;
+  const type = Array.isArray(contentType) ? contentType[0] : contentType;
+  if (type && /[/+]json\b/i.test(type)) {
+    try {
+      return JSON.parse(text);
+    } catch {
+      return text;
+    }
+  }
+  return text;
+}
+
+/** The OpenTelemetry HTTP client attributes of one attempt. */
+function describeAttempt(span: Span, call: Call, origin: string, basePath: string, attempt: number): void {
+  const url = new URL(origin);
+  span.setAttributes({
+    'http.request.method': call.method,
+    'server.address': url.hostname,
+    'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
+    'url.full': `${origin}${basePath}${call.target}`,
+    'keelson.client': call.client,
+  });
+  if (attempt > 0) span.setAttribute('http.request.resend_count', attempt);
+}

@@ -1,0 +1,388 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  BulkheadFullError,
+  CircuitOpenError,
+  type ClientDefaults,
+  ConnectionError,
+  HttpStatusError,
+  TimeoutError,
+} from '../src/index.js';
+import { startTestService } from '../src/testing/index.js';
+import { closedPort, startScriptedServer } from './support/scripted-server.js';
+
+const cleanups: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  await Promise.all(cleanups.splice(0).map((c) => c()));
+});
+
+async function server(script: Parameters<typeof startScriptedServer>[0]) {
+  const s = await startScriptedServer(script);
+  cleanups.push(s.close);
+  return s;
+}
+
+/** A service with one declared client `down`, configured through `clients.down.*` overrides. */
+async function service(
+  baseUrl: string,
+  settings: Record<string, unknown> = {},
+  defaults: ClientDefaults = {},
+) {
+  const started = await startTestService({
+    clients: { down: { baseUrl, ...defaults } },
+    overrides: { log: { level: 'debug' }, clients: { down: settings } },
+  });
+  cleanups.push(() => started.service.stop());
+  return started;
+}
+
+const fast = { retry: { initialDelayMs: 5, maxDelayMs: 20 } };
+
+async function rejection(promise: Promise<unknown>): Promise<Error> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('HTTP client: calls and errors', () => {
+  it('sends JSON, parses JSON, passes query and headers', async () => {
+    const down = await server((_n, req) => ({ body: { got: req.url, ct: req.headers['content-type'] } }));
+    const { service: svc } = await service(down.url);
+    const res = await svc.clients
+      .http('down')
+      .post('/orders', { sku: 'a' }, { query: { page: 2, x: undefined } });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ got: '/orders?page=2', ct: 'application/json' });
+  });
+
+  it('keeps the base URL path', async () => {
+    const down = await server((_n, req) => ({ body: { got: req.url } }));
+    const { service: svc } = await service(`${down.url}/api/v1/`);
+    expect((await svc.clients.http('down').get('/stock/42')).body).toEqual({ got: '/api/v1/stock/42' });
+  });
+
+  it('rejects a 4xx with HttpStatusError carrying the problem body, without retrying', async () => {
+    const down = await server(() => ({ status: 404, body: { title: 'Not Found', status: 404 } }));
+    const { service: svc } = await service(down.url, fast);
+    const error = await rejection(svc.clients.http('down').get('/missing'));
+    expect(error).toBeInstanceOf(HttpStatusError);
+    expect((error as HttpStatusError).status).toBe(404);
+    expect((error as HttpStatusError).body).toEqual({ title: 'Not Found', status: 404 });
+    expect((error as HttpStatusError).kind).toBe('status');
+    expect(down.hits).toHaveLength(1);
+  });
+
+  it('fails with ConnectionError when nothing listens', async () => {
+    const port = await closedPort();
+    const { service: svc } = await service(`http://127.0.0.1:${port}`, { retry: { attempts: 0 } });
+    const error = await rejection(svc.clients.http('down').get('/'));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('ECONNREFUSED');
+  });
+
+  it('names the missing base URL when a client has neither a URL nor a resolver', async () => {
+    const { service: svc } = await startTestService({});
+    cleanups.push(() => svc.stop());
+    const error = await rejection(svc.clients.http('nowhere').get('/'));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect(error.message).toContain('clients.nowhere.baseUrl');
+  });
+
+  it('resolves instances through a resolver and reports each outcome', async () => {
+    const down = await server(() => ({ body: { ok: true } }));
+    const { service: svc } = await startTestService({});
+    cleanups.push(() => svc.stop());
+    const outcomes: boolean[] = [];
+    svc.clients.setResolver({
+      resolve: (name) => {
+        expect(name).toBe('inventory');
+        return { url: down.url, release: ({ ok }) => outcomes.push(ok) };
+      },
+    });
+    await svc.clients.http('inventory').get('/x');
+    expect(outcomes).toEqual([true]);
+  });
+});
+
+describe('HTTP client: retries', () => {
+  it('retries a transient status of a GET with growing, jittered backoff', async () => {
+    const down = await server((n) => (n % 4 < 3 ? { status: 503 } : { body: { ok: true } }));
+    const { service: svc, logs } = await service(down.url, {
+      retry: { attempts: 3, initialDelayMs: 40, maxDelayMs: 1000 },
+    });
+    const client = svc.clients.http('down');
+    for (let i = 0; i < 4; i++) expect((await client.get('/flaky')).body).toEqual({ ok: true });
+    expect(down.hits).toHaveLength(16);
+
+    const retries = logs
+      .find('retrying call')
+      .map((e) => ({ attempt: e.attempt as number, delay: e.delayMs as number }));
+    expect(retries).toHaveLength(12);
+    for (const { attempt, delay } of retries) {
+      // Half jitter: between half and all of initialDelay·2^(attempt-1).
+      const full = 40 * 2 ** (attempt - 1);
+      expect(delay).toBeGreaterThanOrEqual(full / 2);
+      expect(delay).toBeLessThan(full);
+    }
+    const firstDelays = new Set(retries.filter((r) => r.attempt === 1).map((r) => r.delay));
+    expect(firstDelays.size).toBeGreaterThan(1);
+    // The server saw the waits: each gap at least the chosen delay (timers never fire early by more than 1 ms).
+    for (let call = 0; call < 4; call++)
+      for (let a = 1; a < 4; a++) {
+        const gap = (down.hits[call * 4 + a]?.at ?? 0) - (down.hits[call * 4 + a - 1]?.at ?? 0);
+        expect(gap).toBeGreaterThanOrEqual((retries[call * 3 + a - 1]?.delay ?? 0) - 1);
+      }
+  });
+
+  it('does not retry a POST, unless it is marked idempotent or has an Idempotency-Key', async () => {
+    const down = await server(() => ({ status: 503 }));
+    const { service: svc } = await service(down.url, {
+      ...fast,
+      retry: { ...fast.retry, attempts: 2 },
+      breaker: { mode: 'off' },
+    });
+    const client = svc.clients.http('down');
+    expect(await rejection(client.post('/orders', {}))).toBeInstanceOf(HttpStatusError);
+    expect(down.hits).toHaveLength(1);
+    await rejection(client.post('/orders', {}, { idempotent: true }));
+    expect(down.hits).toHaveLength(4);
+    await rejection(client.post('/orders', {}, { headers: { 'Idempotency-Key': 'k-1' } }));
+    expect(down.hits).toHaveLength(7);
+    await rejection(client.get('/x', { idempotent: false }));
+    expect(down.hits).toHaveLength(8);
+  });
+
+  it('does not retry a 500 (not transient)', async () => {
+    const down = await server(() => ({ status: 500 }));
+    const { service: svc } = await service(down.url, fast);
+    expect(((await rejection(svc.clients.http('down').get('/'))) as HttpStatusError).status).toBe(500);
+    expect(down.hits).toHaveLength(1);
+  });
+
+  it('retries a refused connection even for a POST: the request was never sent', async () => {
+    const port = await closedPort();
+    const { service: svc, logs } = await service(`http://127.0.0.1:${port}`, fast);
+    expect(await rejection(svc.clients.http('down').post('/orders', {}))).toBeInstanceOf(ConnectionError);
+    expect(logs.find('retrying call')).toHaveLength(2);
+  });
+
+  it('honours Retry-After, and fails at once when it asks for more than maxRetryAfterMs', async () => {
+    const down = await server((n) =>
+      n === 0
+        ? { status: 503, headers: { 'retry-after': '1' } }
+        : n === 2
+          ? { status: 429, headers: { 'retry-after': '120' } }
+          : { body: { ok: true } },
+    );
+    const { service: svc } = await service(down.url, fast);
+    const client = svc.clients.http('down');
+    await client.get('/a');
+    expect(down.hits).toHaveLength(2);
+    expect((down.hits[1]?.at ?? 0) - (down.hits[0]?.at ?? 0)).toBeGreaterThanOrEqual(999);
+
+    const error = await rejection(client.get('/b'));
+    expect((error as HttpStatusError).status).toBe(429);
+    expect((error as HttpStatusError).headers['retry-after']).toBe('120');
+    expect(down.hits).toHaveLength(3);
+  });
+
+  it('keeps retries within the budget when everything fails', async () => {
+    const down = await server(() => ({ status: 503 }));
+    const { service: svc } = await service(down.url, {
+      retry: { attempts: 3, initialDelayMs: 1, maxDelayMs: 1, budgetRatio: 0, budgetMinPerSecond: 1 },
+      breaker: { mode: 'off' },
+    });
+    const client = svc.clients.http('down');
+    for (let i = 0; i < 8; i++) await rejection(client.get('/'));
+    // 8 calls × 3 retries would be 24; the budget allows 1 per second over its 10 s window.
+    expect(down.hits.length - 8).toBe(10);
+    const metrics = await svc.metrics.text();
+    expect(metrics).toMatch(/http_client_rejections_total\{client="down",reason="retry_budget"\} [1-9]/);
+    expect(metrics).toContain('http_client_retries_total{client="down"} 10');
+  });
+});
+
+describe('HTTP client: timeouts', () => {
+  it('times out a slow attempt and retries it', async () => {
+    const down = await server((n) =>
+      n === 0 ? { delayMs: 1000, body: { slow: true } } : { body: { slow: false } },
+    );
+    const { service: svc } = await service(down.url, { ...fast, attemptTimeoutMs: 100 });
+    expect((await svc.clients.http('down').get('/')).body).toEqual({ slow: false });
+    expect(down.hits).toHaveLength(2);
+  });
+
+  it('gives up at the deadline with TimeoutError(deadline)', async () => {
+    const down = await server(() => ({ delayMs: 2000 }));
+    const { service: svc } = await service(down.url, { timeoutMs: 300, attemptTimeoutMs: 5000 });
+    const error = await rejection(svc.clients.http('down').get('/'));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).scope).toBe('deadline');
+    expect((error as TimeoutError).kind).toBe('timeout');
+  });
+
+  it('reports an attempt timeout of a POST as TimeoutError(attempt), not retried', async () => {
+    const down = await server(() => ({ delayMs: 1000 }));
+    const { service: svc } = await service(down.url, { ...fast, attemptTimeoutMs: 100 });
+    const error = await rejection(svc.clients.http('down').post('/orders', {}));
+    expect((error as TimeoutError).scope).toBe('attempt');
+    expect(down.hits).toHaveLength(1);
+  });
+
+  it('stops when the caller aborts', async () => {
+    const down = await server(() => ({ delayMs: 2000 }));
+    const { service: svc } = await service(down.url);
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('caller gave up')), 50);
+    const error = await rejection(svc.clients.http('down').get('/', { signal: controller.signal }));
+    expect(error.message).toBe('caller gave up');
+  });
+});
+
+describe('HTTP client: circuit breaker', () => {
+  it('opens after consecutive failures, fails fast, half-opens after the wait and closes on success', async () => {
+    let healthy = false;
+    const down = await server(() => (healthy ? { body: { ok: true } } : { status: 500 }));
+    const {
+      service: svc,
+      url,
+      logs,
+    } = await service(down.url, {
+      retry: { attempts: 0 },
+      breaker: { consecutiveFailures: 3, halfOpenAfterMs: 300 },
+    });
+    const client = svc.clients.http('down');
+    for (let i = 0; i < 3; i++) expect(await rejection(client.get('/'))).toBeInstanceOf(HttpStatusError);
+    expect(await rejection(client.get('/'))).toBeInstanceOf(CircuitOpenError);
+    expect(down.hits).toHaveLength(3);
+    expect(await svc.metrics.text()).toContain('http_client_circuit_state{client="down"} 1');
+    const ready = await fetch(`${url}/health/ready`);
+    expect(ready.status).toBe(200); // not critical by default: a warning
+    const health = (await ready.json()) as { status: string; checks: Record<string, { status: string }[]> };
+    expect(health.status).toBe('warn');
+    expect(JSON.stringify(health.checks)).toContain('circuit open');
+
+    // Half-open: one probe; it fails, so the circuit opens again.
+    await new Promise((r) => setTimeout(r, 350));
+    expect(await rejection(client.get('/'))).toBeInstanceOf(HttpStatusError);
+    expect(down.hits).toHaveLength(4);
+    expect(await rejection(client.get('/'))).toBeInstanceOf(CircuitOpenError);
+
+    healthy = true;
+    await new Promise((r) => setTimeout(r, 350));
+    expect((await client.get('/')).body).toEqual({ ok: true });
+    expect((await client.get('/')).body).toEqual({ ok: true });
+    expect(await svc.metrics.text()).toContain('http_client_circuit_state{client="down"} 0');
+    expect(logs.find('circuit of client down is').map((e) => e.circuit)).toEqual([
+      'open',
+      'half_open',
+      'open',
+      'half_open',
+      'closed',
+    ]);
+  });
+
+  it('fails readiness when the breaker is marked critical', async () => {
+    const down = await server(() => ({ status: 503 }));
+    const { service: svc, url } = await service(down.url, {
+      retry: { attempts: 0 },
+      breaker: { consecutiveFailures: 1, critical: true },
+    });
+    await rejection(svc.clients.http('down').get('/'));
+    expect((await fetch(`${url}/health/ready`)).status).toBe(503);
+  });
+
+  it('opens in sampling mode when the failure rate passes the threshold', async () => {
+    const down = await server((n) => (n % 2 === 0 ? { status: 500 } : { body: {} }));
+    const { service: svc } = await service(down.url, {
+      retry: { attempts: 0 },
+      breaker: { mode: 'sampling', threshold: 0.4, windowMs: 5000, minimumRps: 1 },
+    });
+    const client = svc.clients.http('down');
+    let open = false;
+    for (let i = 0; i < 40 && !open; i++) {
+      const error = await client.get('/').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      open = error instanceof CircuitOpenError;
+    }
+    expect(open).toBe(true);
+  });
+
+  it('does not count 4xx answers as failures', async () => {
+    const down = await server(() => ({ status: 404 }));
+    const { service: svc } = await service(down.url, { breaker: { consecutiveFailures: 2 } });
+    for (let i = 0; i < 5; i++)
+      expect(await rejection(svc.clients.http('down').get('/'))).toBeInstanceOf(HttpStatusError);
+    expect(down.hits).toHaveLength(5);
+  });
+});
+
+describe('HTTP client: bulkhead', () => {
+  it('rejects beyond max concurrent + queue, at once and without sending', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const down = await server(() => ({ hold: gate, body: { ok: true } }));
+    const { service: svc } = await service(down.url, {
+      attemptTimeoutMs: 10000,
+      bulkhead: { maxConcurrent: 2, maxQueue: 1 },
+    });
+    const client = svc.clients.http('down');
+    const calls = [0, 1, 2].map(() => client.get('/'));
+    const error = await rejection(client.get('/'));
+    expect(error).toBeInstanceOf(BulkheadFullError);
+    // Bounded wait until both slots reached the server.
+    for (let i = 0; i < 200 && down.hits.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(down.hits).toHaveLength(2);
+    expect(error).toMatchObject({ kind: 'bulkhead-full', client: 'down' });
+    release();
+    const results = await Promise.all(calls);
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(down.maxInFlight).toBe(2);
+    expect(down.hits).toHaveLength(3);
+    expect(await svc.metrics.text()).toContain(
+      'http_client_rejections_total{client="down",reason="bulkhead_full"} 1',
+    );
+  });
+});
+
+describe('HTTP client: metrics and config', () => {
+  it('measures each attempt by client, method and status', async () => {
+    const down = await server(() => ({ body: {} }));
+    const { service: svc } = await service(down.url);
+    await svc.clients.http('down').get('/');
+    expect(await svc.metrics.text()).toMatch(
+      /http_client_request_duration_seconds_count\{client="down",method="GET",status_code="200"\} 1/,
+    );
+  });
+
+  it('takes client settings from the environment, and lists bad values', async () => {
+    await expect(
+      startTestService({
+        clients: { down: {} },
+        env: { CLIENTS_DOWN_BASE_URL: 'http://127.0.0.1:1', CLIENTS_DOWN_TIMEOUT_MS: 'soon' },
+      }),
+    ).rejects.toThrow(/clients\.down\.timeoutMs/);
+    const ok = await startTestService({
+      clients: { down: {} },
+      env: { CLIENTS_DOWN_BASE_URL: 'http://127.0.0.1:1' },
+    });
+    cleanups.push(() => ok.service.stop());
+    expect(ok.service.config.explain().find((e) => e.key === 'clients.down.baseUrl')).toMatchObject({
+      value: 'http://127.0.0.1:1',
+      env: 'CLIENTS_DOWN_BASE_URL',
+    });
+  });
+
+  it('refuses invalid client names', async () => {
+    await expect(startTestService({ clients: { Bad_Name: {} } })).rejects.toThrow(
+      /Invalid client name "Bad_Name"/,
+    );
+  });
+});
