@@ -95,24 +95,17 @@ for (let round = 0; round < rounds; round++) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const ratio = median(chassisRates) / median(rawRates);
 
-// The policy stack alone, nested exactly as the client nests it for every call.
-const { createClientPolicies } = await import(
+// The policy stack alone (deadline, retry, bulkhead, breaker, attempt timeout) around an attempt
+// that answers at once, against calling that attempt directly.
+const { ClientPolicies } = await import(
   new URL('../../packages/chassis/dist/resilience/client-policies.js', import.meta.url).href
 );
-const settings = svc.config.get('clients.target');
-const policies = createClientPolicies(settings);
-const empty = async () => 1;
-const stacked = () =>
-  policies.deadline.execute(({ signal }) =>
-    policies.retry.execute(
-      () =>
-        policies.bulkhead.execute(
-          () => policies.breaker.execute(() => policies.attemptTimeout.execute(empty, signal), signal),
-          signal,
-        ),
-      signal,
-    ),
-  );
+const policies = new ClientPolicies(svc.config.get('clients.target'));
+const answer = { status: 200, headers: {}, body: undefined, retryable: false, retryAfterMs: undefined, attempt: 0 };
+const attempt = async () => answer;
+const call = { client: 'target', method: 'GET', path: '/stock/1', idempotent: true };
+const empty = () => attempt(0, undefined);
+const stacked = () => policies.execute(call, attempt);
 async function nsPerCall(fn) {
   for (let i = 0; i < 10_000; i++) await fn();
   const began = process.hrtime.bigint();

@@ -47,7 +47,7 @@ export {
   problem,
 } from './http/index.js';
 export { DEFAULT_REDACT_PATHS, type LogMixin } from './logging/index.js';
-export { ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
+export { type FastHistogram, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
 export {
   BulkheadFullError,
   CircuitOpenError,

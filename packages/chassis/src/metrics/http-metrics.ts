@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { FastHistogram } from './fast-histogram.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
 /** The `route` label of requests that matched no route: raw URLs would explode cardinality. */
@@ -27,12 +26,11 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75,
  * `finish` listeners to every response, which costs more than everything else here together.
  */
 export function instrumentHttpServer(app: FastifyInstance, metrics: ServiceMetrics): void {
-  const duration = new FastHistogram<'method' | 'route' | 'status_code'>(
-    'http_server_request_duration_seconds',
-    'Duration of HTTP server requests, by method, route template and status code.',
-    DURATION_BUCKETS,
-  );
-  metrics.registry.registerMetric(duration.asMetric());
+  const duration = metrics.fastHistogram<'method' | 'route' | 'status_code'>({
+    name: 'http_server_request_duration_seconds',
+    help: 'Duration of HTTP server requests, by method, route template and status code.',
+    buckets: DURATION_BUCKETS,
+  });
 
   let active = 0;
   metrics.gauge({

@@ -1,4 +1,5 @@
 export { metricsConfigSchema } from './config-schema.js';
+export type { FastHistogram } from './fast-histogram.js';
 export { UNMATCHED_ROUTE } from './http-metrics.js';
 export { metricsPlugin } from './metrics-plugin.js';
 export { ServiceMetrics } from './service-metrics.js';

@@ -10,6 +10,8 @@ import {
   type SummaryConfiguration,
 } from 'prom-client';
 
+import { FastHistogram } from './fast-histogram.js';
+
 type Without<C> = Omit<C, 'registers'>;
 
 /**
@@ -29,6 +31,20 @@ export class ServiceMetrics {
 
   histogram<L extends string>(config: Without<HistogramConfiguration<L>>): Histogram<L> {
     return new Histogram({ ...config, registers: [this.registry] });
+  }
+
+  /**
+   * A histogram for per-request hot paths: each series is found by a string key the caller builds,
+   * and its labels are read only when the series is new (see {@link FastHistogram}).
+   */
+  fastHistogram<L extends string>(config: {
+    name: string;
+    help: string;
+    buckets: readonly number[];
+  }): FastHistogram<L> {
+    const histogram = new FastHistogram<L>(config.name, config.help, config.buckets);
+    this.registry.registerMetric(histogram.asMetric());
+    return histogram;
   }
 
   summary<L extends string>(config: Without<SummaryConfiguration<L>>): Summary<L> {

@@ -1,5 +1,5 @@
-import type { Counter, Gauge, Histogram } from 'prom-client';
-import type { ServiceMetrics } from '../metrics/index.js';
+import type { Counter, Gauge } from 'prom-client';
+import type { FastHistogram, ServiceMetrics } from '../metrics/index.js';
 
 /** Why a call was refused or cut short by a policy: the `reason` label of the rejections counter. */
 export type RejectionReason = 'timeout' | 'circuit_open' | 'bulkhead_full' | 'retry_budget';
@@ -12,7 +12,7 @@ const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75,
 
 /** The metrics every HTTP client of a service shares, labelled by client. */
 export interface ClientMetrics {
-  duration: Histogram<'client' | 'method' | 'status_code'>;
+  duration: FastHistogram<'client' | 'method' | 'status_code'>;
   retries: Counter<'client'>;
   rejections: Counter<'client' | 'reason'>;
   circuitState: Gauge<'client'>;
@@ -20,10 +20,9 @@ export interface ClientMetrics {
 
 export function createClientMetrics(metrics: ServiceMetrics): ClientMetrics {
   return {
-    duration: metrics.histogram({
+    duration: metrics.fastHistogram({
       name: 'http_client_request_duration_seconds',
       help: 'Duration of each outgoing HTTP attempt, by client, method and status code ("error" when no response came).',
-      labelNames: ['client', 'method', 'status_code'],
       buckets: DURATION_BUCKETS,
     }),
     retries: metrics.counter({

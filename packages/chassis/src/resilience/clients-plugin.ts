@@ -1,7 +1,7 @@
 import { CircuitState } from 'cockatiel';
 import { definePlugin, type Plugin } from '../core/index.js';
 import { CIRCUIT_STATE_VALUES, type ClientMetrics, createClientMetrics } from './client-metrics.js';
-import { createClientPolicies } from './client-policies.js';
+import { ClientPolicies } from './client-policies.js';
 import {
   CLIENT_NAME,
   type ClientDefaults,
@@ -65,12 +65,14 @@ export function clientsPlugin(declared: Readonly<Record<string, ClientDefaults>>
         const settings = (
           name in declared ? config.get(`clients.${name}`) : undeclaredDefaults
         ) as ClientSettings;
-        const policies = createClientPolicies(settings);
         metrics ??= createClientMetrics(ctx.metrics);
         const clientMetrics = metrics;
+        const policies = new ClientPolicies(settings, (reason) =>
+          clientMetrics.rejections.inc({ client: name, reason }),
+        );
         clientMetrics.circuitState.set({ client: name }, CIRCUIT_STATE_VALUES.closed);
-        policies.onBudgetDenied(() => clientMetrics.rejections.inc({ client: name, reason: 'retry_budget' }));
         policies.retry?.onRetry((event) => {
+          clientMetrics.retries.inc({ client: name });
           const reason =
             'error' in event ? event.error.message : `HTTP ${(event.value as { status: number }).status}`;
           ctx.log.debug(

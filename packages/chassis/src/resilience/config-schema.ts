@@ -16,12 +16,12 @@ export function clientConfigSchema(defaults: ClientDefaults = {}) {
       default: defaults.baseUrl ?? '',
     },
     timeoutMs: {
-      doc: 'Deadline in ms for a whole call, retries and waits included.',
+      doc: 'Deadline in ms for a whole call, retries and waits included; 0 disables it.',
       format: 'nat',
       default: defaults.timeoutMs ?? 10000,
     },
     attemptTimeoutMs: {
-      doc: 'Time in ms one attempt may take, response body included.',
+      doc: 'Time in ms an attempt may take to connect, to receive the response headers, and between two chunks of the body; 0 disables it.',
       format: 'nat',
       default: defaults.attemptTimeoutMs ?? 3000,
     },

@@ -12,5 +12,5 @@ export interface Endpoint {
  * `ctx.clients.http('inventory')` reaches a live instance without more code.
  */
 export interface EndpointResolver {
-  resolve(client: string, signal: AbortSignal): Endpoint | Promise<Endpoint>;
+  resolve(client: string): Endpoint | Promise<Endpoint>;
 }

@@ -1,3 +1,11 @@
+/** The call an error is about; `idempotent` decides whether its attempts may be repeated. */
+export interface HttpCall {
+  client: string;
+  method: string;
+  path: string;
+  idempotent: boolean;
+}
+
 /** What went wrong with an outgoing call: `err.kind` tells callers the cases apart. */
 export type HttpClientErrorKind = 'status' | 'timeout' | 'circuit-open' | 'bulkhead-full' | 'connection';
 
@@ -12,7 +20,7 @@ export class HttpClientError extends Error {
   constructor(
     kind: HttpClientErrorKind,
     message: string,
-    call: { client: string; method: string; path: string },
+    call: Omit<HttpCall, 'idempotent'>,
     options?: ErrorOptions,
   ) {
     super(`${call.client}: ${call.method} ${call.path}: ${message}`, options);
@@ -32,7 +40,7 @@ export class HttpStatusError extends HttpClientError {
   readonly body: unknown;
 
   constructor(
-    call: { client: string; method: string; path: string },
+    call: Omit<HttpCall, 'idempotent'>,
     response: { status: number; headers: Record<string, string | string[] | undefined>; body: unknown },
   ) {
     super('status', `HTTP ${response.status}`, call);
@@ -47,11 +55,7 @@ export class TimeoutError extends HttpClientError {
   readonly scope: 'attempt' | 'deadline';
   readonly timeoutMs: number;
 
-  constructor(
-    call: { client: string; method: string; path: string },
-    scope: 'attempt' | 'deadline',
-    timeoutMs: number,
-  ) {
+  constructor(call: Omit<HttpCall, 'idempotent'>, scope: 'attempt' | 'deadline', timeoutMs: number) {
     super('timeout', `${scope === 'attempt' ? 'attempt' : 'call'} timed out after ${timeoutMs} ms`, call);
     this.scope = scope;
     this.timeoutMs = timeoutMs;
@@ -60,14 +64,14 @@ export class TimeoutError extends HttpClientError {
 
 /** The circuit of this downstream is open: the call failed fast without being sent. */
 export class CircuitOpenError extends HttpClientError {
-  constructor(call: { client: string; method: string; path: string }) {
+  constructor(call: Omit<HttpCall, 'idempotent'>) {
     super('circuit-open', 'circuit open, call not sent', call);
   }
 }
 
 /** The bulkhead of this downstream is full (all slots busy, queue full): not sent. */
 export class BulkheadFullError extends HttpClientError {
-  constructor(call: { client: string; method: string; path: string }) {
+  constructor(call: Omit<HttpCall, 'idempotent'>) {
     super('bulkhead-full', 'too many calls in flight, call not sent', call);
   }
 }
@@ -77,7 +81,7 @@ export class ConnectionError extends HttpClientError {
   /** The system or undici error code, e.g. `ECONNREFUSED`, `UND_ERR_SOCKET`. */
   readonly code: string | undefined;
 
-  constructor(call: { client: string; method: string; path: string }, cause: unknown) {
+  constructor(call: Omit<HttpCall, 'idempotent'>, cause: unknown) {
     const code = errorCode(cause);
     super(
       'connection',

@@ -1,31 +1,19 @@
-import {
-  type Context,
-  context,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
-import {
-  BrokenCircuitError,
-  BulkheadRejectedError,
-  IsolatedCircuitError,
-  TaskCancelledError,
-} from 'cockatiel';
+import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Agent } from 'undici';
+import type { Tracing } from '../tracing/index.js';
 import type { ClientMetrics } from './client-metrics.js';
 import { type AttemptResponse, type ClientPolicies, retryableErrors } from './client-policies.js';
 import type { ClientSettings } from './config-schema.js';
 import type { Endpoint, EndpointResolver } from './endpoint-resolver.js';
-import {
-  BulkheadFullError,
-  CircuitOpenError,
-  ConnectionError,
-  HttpStatusError,
-  TimeoutError,
-} from './errors.js';
+import { ConnectionError, type HttpCall, HttpStatusError, TimeoutError } from './errors.js';
 import { isIdempotentCall, isTransientStatus, parseRetryAfter, wasNotSent } from './retry-rules.js';
+
+/** undici's errors for an attempt that ran out of time connecting, waiting for headers, or reading. */
+const ATTEMPT_TIMEOUT_CODES = new Set([
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+]);
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
@@ -57,19 +45,15 @@ export interface HttpClientDependencies {
   settings: ClientSettings;
   policies: ClientPolicies;
   metrics: ClientMetrics | undefined;
-  tracing: { tracer: Tracer; inject(carrier: Record<string, unknown>, ctx?: Context): void } | undefined;
+  tracing: Pick<Tracing, 'enabled' | 'tracer' | 'inject'> | undefined;
   /** The resolver of clients without a fixed base URL; looked up per attempt. */
   resolver(): EndpointResolver | undefined;
 }
 
-interface Call {
-  client: string;
-  method: string;
-  path: string;
+interface Call extends HttpCall {
   target: string;
   headers: Record<string, string> | undefined;
   body: string | Uint8Array | undefined;
-  idempotent: boolean;
 }
 
 /**
@@ -81,12 +65,22 @@ export class HttpClient {
   readonly #deps: HttpClientDependencies;
   readonly #agent: Agent;
   readonly #fixed: { origin: string; basePath: string } | undefined;
+  readonly #fixedEndpoint: Endpoint | undefined;
 
   constructor(deps: HttpClientDependencies) {
     this.name = deps.name;
     this.#deps = deps;
-    this.#agent = new Agent({ keepAliveTimeout: 4000 });
+    // undici ends a timed-out request by its own timeouts (connecting, waiting for headers, between
+    // body chunks): cheaper than a signal per call, though they tick only every half second.
+    const attemptMs = deps.settings.attemptTimeoutMs;
+    this.#agent = new Agent({
+      keepAliveTimeout: 4000,
+      ...(attemptMs > 0 ? { connect: { timeout: attemptMs } } : {}),
+      headersTimeout: attemptMs,
+      bodyTimeout: attemptMs,
+    });
     this.#fixed = deps.settings.baseUrl ? splitBaseUrl(deps.settings.baseUrl) : undefined;
+    this.#fixedEndpoint = deps.settings.baseUrl ? { url: deps.settings.baseUrl } : undefined;
   }
 
   get<T = unknown>(path: string, options?: HttpCallOptions): Promise<HttpResponse<T>> {
@@ -137,24 +131,11 @@ export class HttpClient {
     if (call.body !== undefined && !hasContentType(options.headers) && !isRaw(options.body))
       call.headers = { ...options.headers, 'content-type': 'application/json' };
 
-    const { policies, metrics } = this.#deps;
-    policies.budget.recordCall();
-    let response: AttemptResponse;
-    try {
-      response = await policies.deadline.execute(({ signal }) => {
-        const retry = policies.retry;
-        return retry
-          ? retry.execute(({ attempt }) => this.#attempt(call, attempt, signal), signal)
-          : this.#attempt(call, 0, signal);
-      }, options.signal);
-    } catch (error) {
-      if (error instanceof TaskCancelledError) {
-        if (options.signal?.aborted) throw options.signal.reason ?? error;
-        metrics?.rejections.inc({ client: this.name, reason: 'timeout' });
-        throw new TimeoutError(call, 'deadline', this.#deps.settings.timeoutMs);
-      }
-      throw error;
-    }
+    const response = await this.#deps.policies.execute(
+      call,
+      (attempt) => this.#send(call, attempt, options.signal),
+      options.signal,
+    );
     if (response.status >= 400) throw new HttpStatusError(call, response);
     return { status: response.status, headers: response.headers, body: response.body as T };
   }
@@ -164,63 +145,34 @@ export class HttpClient {
     return this.#agent.close();
   }
 
-  /** One attempt through bulkhead, breaker and attempt timeout, its failures as typed errors. */
-  async #attempt(call: Call, attempt: number, deadline: AbortSignal): Promise<AttemptResponse> {
-    if (deadline.aborted) throw new TaskCancelledError();
-    const { policies, metrics } = this.#deps;
-    if (attempt > 0) metrics?.retries.inc({ client: this.name });
-    const timed = () =>
-      policies.attemptTimeout.execute(({ signal }) => this.#send(call, attempt, signal), deadline);
-    const broken = policies.breaker ? () => policies.breaker!.execute(timed, deadline) : timed;
-    try {
-      return await (policies.bulkhead ? policies.bulkhead.execute(broken, deadline) : broken());
-    } catch (error) {
-      if (error instanceof TaskCancelledError) {
-        if (deadline.aborted) throw error;
-        metrics?.rejections.inc({ client: this.name, reason: 'timeout' });
-        const timeoutError = new TimeoutError(call, 'attempt', this.#deps.settings.attemptTimeoutMs);
-        if (call.idempotent) retryableErrors.set(timeoutError, attempt);
-        throw timeoutError;
-      }
-      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
-        metrics?.rejections.inc({ client: this.name, reason: 'circuit_open' });
-        throw new CircuitOpenError(call);
-      }
-      if (error instanceof BulkheadRejectedError) {
-        metrics?.rejections.inc({ client: this.name, reason: 'bulkhead_full' });
-        throw new BulkheadFullError(call);
-      }
-      throw error;
-    }
-  }
-
   /** The request itself: resolve an instance, send, read the whole body. */
-  async #send(call: Call, attempt: number, signal: AbortSignal): Promise<AttemptResponse> {
-    const { tracing, metrics } = this.#deps;
+  async #send(call: Call, attempt: number, signal: AbortSignal | undefined): Promise<AttemptResponse> {
+    const { tracing } = this.#deps;
     const began = performance.now();
     const parent = context.active();
-    const span = tracing?.tracer.startSpan(call.method, { kind: SpanKind.CLIENT }, parent);
+    const span = tracing?.enabled
+      ? tracing.tracer.startSpan(call.method, { kind: SpanKind.CLIENT }, parent)
+      : undefined;
     let endpoint: Endpoint | undefined;
     let status = 'error';
     try {
-      endpoint = await this.#endpoint(signal);
+      endpoint = this.#fixedEndpoint ?? (await this.#resolve());
       const target = this.#fixed ?? splitBaseUrl(endpoint.url);
       const headers: Record<string, string> = { ...call.headers };
-      if (span) {
-        tracing?.inject(headers, trace.setSpan(parent, span));
-        if (span.isRecording()) describeAttempt(span, call, target.origin, target.basePath, attempt);
-      }
+      // With tracing off, a context the application made active itself still travels on.
+      tracing?.inject(headers, span ? trace.setSpan(parent, span) : parent);
+      if (span?.isRecording()) describeAttempt(span, call, target.origin, target.basePath, attempt);
       const res = await this.#agent.request({
         origin: target.origin,
         path: target.basePath + call.target,
         method: call.method as 'GET',
         headers,
         body: call.body ?? null,
-        signal,
+        // Only a caller's own signal: one per call would cost more than the whole policy stack.
+        signal: signal ?? null,
       });
       const text = await res.body.text();
       status = String(res.statusCode);
-      const transient = isTransientStatus(res.statusCode);
       endpoint.release?.({ ok: res.statusCode < 500 });
       if (span?.isRecording()) {
         span.setAttribute('http.response.status_code', res.statusCode);
@@ -233,7 +185,7 @@ export class HttpClient {
         status: res.statusCode,
         headers: res.headers,
         body: parseBody(text, res.headers['content-type']),
-        retryable: transient && call.idempotent,
+        retryable: call.idempotent && isTransientStatus(res.statusCode),
         retryAfterMs:
           res.statusCode === 429 || res.statusCode === 503
             ? parseRetryAfter(res.headers['retry-after'])
@@ -246,22 +198,28 @@ export class HttpClient {
         span.setAttribute('error.type', (error as { code?: string }).code ?? (error as Error).name);
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
-      if (signal.aborted) throw error;
+      if (signal?.aborted) throw error;
+      const code = (error as { code?: unknown }).code;
+      if (typeof code === 'string' && ATTEMPT_TIMEOUT_CODES.has(code)) {
+        const timeout = new TimeoutError(call, 'attempt', this.#deps.settings.attemptTimeoutMs);
+        if (call.idempotent || wasNotSent(code)) retryableErrors.set(timeout, attempt);
+        throw timeout;
+      }
       const failure = error instanceof ConnectionError ? error : new ConnectionError(call, error);
       if (call.idempotent || wasNotSent(failure.code)) retryableErrors.set(failure, attempt);
       throw failure;
     } finally {
       span?.end();
-      metrics?.duration.observe(
-        { client: this.name, method: call.method, status_code: status },
-        (performance.now() - began) / 1000,
+      const seconds = (performance.now() - began) / 1000;
+      this.#deps.metrics?.duration.observe(
+        `${this.name} ${call.method} ${status}`,
+        () => ({ client: this.name, method: call.method, status_code: status }),
+        seconds,
       );
     }
   }
 
-  async #endpoint(signal: AbortSignal): Promise<Endpoint> {
-    const fixed = this.#deps.settings.baseUrl;
-    if (fixed) return { url: fixed };
+  async #resolve(): Promise<Endpoint> {
     const resolver = this.#deps.resolver();
     if (!resolver)
       throw new ConnectionError(
@@ -273,7 +231,7 @@ export class HttpClient {
           { code: 'ENOENDPOINT' },
         ),
       );
-    return resolver.resolve(this.name, signal);
+    return resolver.resolve(this.name);
   }
 }
 
@@ -316,7 +274,7 @@ function hasContentType(headers: Record<string, string> | undefined): boolean {
 function parseBody(text: string, contentType: string | string[] | undefined): unknown {
   if (text === '') return undefined;
   const type = Array.isArray(contentType) ? contentType[0] : contentType;
-  if (type && /[/+]json\b/i.test(type)) {
+  if (type?.includes('json')) {
     try {
       return JSON.parse(text);
     } catch {

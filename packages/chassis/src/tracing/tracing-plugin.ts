@@ -14,6 +14,8 @@ import {
 
 /** The service's tracing, as capabilities and handlers see it. */
 export interface Tracing {
+  /** False when `tracing.enabled` is off: no spans are started, context is still passed on. */
+  readonly enabled: boolean;
   /** Starts spans of this service; recording ones when an exporter is configured. */
   readonly tracer: Tracer;
   /** True when spans are recorded and exported (`tracing.exporter` is not `none`). */
@@ -47,6 +49,7 @@ export const tracingPlugin = definePlugin({
     const exporter = config.get('tracing.exporter');
     if (!enabled) {
       ctx.provide('tracing', {
+        enabled: false,
         tracer: trace.getTracer('@keelson/chassis'),
         exporting: false,
         inject: injectTraceContext,
@@ -85,6 +88,7 @@ export const tracingPlugin = definePlugin({
       );
     }
     ctx.provide('tracing', {
+      enabled: true,
       tracer,
       exporting: exporter !== 'none',
       inject: injectTraceContext,
