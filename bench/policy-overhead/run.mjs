@@ -101,7 +101,14 @@ const { ClientPolicies } = await import(
   new URL('../../packages/chassis/dist/resilience/client-policies.js', import.meta.url).href
 );
 const policies = new ClientPolicies(svc.config.get('clients.target'));
-const answer = { status: 200, headers: {}, body: undefined, retryable: false, retryAfterMs: undefined, attempt: 0 };
+const answer = {
+  status: 200,
+  headers: {},
+  body: undefined,
+  retryable: false,
+  retryAfterMs: undefined,
+  attempt: 0,
+};
 const attempt = async () => answer;
 const call = { client: 'target', method: 'GET', path: '/stock/1', idempotent: true };
 const empty = () => attempt(0, undefined);
