@@ -28,3 +28,7 @@ export function down(): Promise<void>;
 export function status(): Promise<{ up: boolean; servers: ServerStatus[] }>;
 /** The path of promtool, installed with Debian's prometheus package when missing. */
 export function ensurePromtool(): Promise<string>;
+/** Stops one server that `up` started (fault tests); refuses external servers. */
+export function stopServer(name: ServerStatus['name']): Promise<void>;
+/** Starts it again and waits until it is ready. */
+export function startServer(name: ServerStatus['name']): Promise<void>;

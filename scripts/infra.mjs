@@ -389,6 +389,32 @@ export async function down() {
   });
 }
 
+const managedServer = (name) => {
+  const server = SERVERS.find((s) => s.name === name);
+  if (!server) throw new Error(`unknown server "${name}": one of ${SERVERS.map((s) => s.name).join(', ')}`);
+  if (externalUrl(server))
+    throw new Error(`${name} is external (${server.envVar}): it cannot be stopped from here`);
+  return server;
+};
+
+/** Stops one server started by `up`, for fault tests (a broker or database going away). */
+export async function stopServer(name) {
+  const server = managedServer(name);
+  await withLock(() => server.stop());
+}
+
+/** Starts one server again after `stopServer` and waits until it is ready. */
+export async function startServer(name) {
+  const server = managedServer(name);
+  await withLock(async () => {
+    if ((await probe(server)).state === 'up') return;
+    await server.stop();
+    await server.start();
+    await waitReady(server);
+    await server.afterReady?.();
+  });
+}
+
 /** Reports each server's state: up, down, starting, port-in-use, external or skipped. */
 export async function status() {
   const servers = await Promise.all(

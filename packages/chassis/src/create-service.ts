@@ -26,6 +26,7 @@ import { healthPlugin } from './health/index.js';
 import { httpPlugin } from './http/index.js';
 import { createLogger, type LogMixin, loggingConfigSchema } from './logging/index.js';
 import { metricsPlugin } from './metrics/index.js';
+import { registryPlugin } from './registry/index.js';
 import { type ClientDefaults, clientsPlugin } from './resilience/index.js';
 import { tracingPlugin } from './tracing/index.js';
 
@@ -45,7 +46,8 @@ export type BuiltInConfig = CoreConfig &
   InferConfig<typeof httpPlugin extends Plugin<infer S> ? S : never> &
   InferConfig<typeof tracingPlugin extends Plugin<infer S> ? S : never> &
   InferConfig<typeof metricsPlugin extends Plugin<infer S> ? S : never> &
-  InferConfig<typeof healthPlugin extends Plugin<infer S> ? S : never>;
+  InferConfig<typeof healthPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof registryPlugin extends Plugin<infer S> ? S : never>;
 
 export interface CreateServiceOptions<S extends ConfigSchema> {
   /** Service name: in logs, metrics, health, OpenAPI, and (later) the registry. */
@@ -59,7 +61,7 @@ export interface CreateServiceOptions<S extends ConfigSchema> {
    * `clients.<name>.*` (base URL, timeouts, retry, breaker, bulkhead) for `svc.clients.http(name)`.
    */
   clients?: Readonly<Record<string, ClientDefaults>>;
-  /** Plugins beyond the built-in ones (HTTP, tracing, metrics, health, clients). */
+  /** Plugins beyond the built-in ones (HTTP, tracing, metrics, health, clients, registry). */
   plugins?: readonly AnyPlugin[];
   /** Where `default.json`, `<NODE_ENV>.json` and `local.json` live; `./config` by default. */
   configDir?: string;
@@ -101,6 +103,7 @@ export async function createService<const S extends ConfigSchema = {}>(
   const plugins = orderPlugins([
     ...BUILT_IN_PLUGINS,
     clientsPlugin(options.clients),
+    registryPlugin,
     ...(options.plugins ?? []),
   ]);
   const env = options.env ?? process.env;

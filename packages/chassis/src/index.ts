@@ -49,6 +49,14 @@ export {
 export { DEFAULT_REDACT_PATHS, type LogMixin } from './logging/index.js';
 export { type FastHistogram, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
 export {
+  Discovery,
+  type InstanceState,
+  type ListInstancesOptions,
+  listRegisteredInstances,
+  type Registry,
+  type ServiceInstance,
+} from './registry/index.js';
+export {
   BulkheadFullError,
   CircuitOpenError,
   type ClientDefaults,

@@ -1,1 +1,2 @@
-export { type CliOutput, runCli } from './run-cli.js';
+export type { CliOutput } from './cli-output.js';
+export { runCli } from './run-cli.js';

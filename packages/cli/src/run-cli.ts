@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
+import type { CliOutput } from './cli-output.js';
+import { services } from './commands/services.js';
 
 const HELP = `Usage: keelson <command> [options]
 
 Commands:
+  services    List the instances in the service registry
   help        Show this help
   version     Print the CLI version
 
@@ -11,11 +14,6 @@ Options:
   -v, --version   Print the CLI version
 `;
 
-export interface CliOutput {
-  out(text: string): void;
-  err(text: string): void;
-}
-
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
     version: string;
@@ -23,10 +21,12 @@ function version(): string {
   return pkg.version;
 }
 
-/** Runs the CLI with the given arguments; returns the process exit code. */
-export function runCli(argv: readonly string[], io: CliOutput): number {
-  const [command = 'help'] = argv;
+/** Runs the CLI with the given arguments; resolves to the process exit code. */
+export async function runCli(argv: readonly string[], io: CliOutput): Promise<number> {
+  const [command = 'help', ...rest] = argv;
   switch (command) {
+    case 'services':
+      return services(rest, io);
     case 'help':
     case '-h':
     case '--help':

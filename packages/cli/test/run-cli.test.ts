@@ -1,26 +1,75 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { createService } from '@keelson/chassis';
+import { LogCapture } from '@keelson/chassis/testing';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 
-function run(...argv: string[]) {
+async function run(...argv: string[]) {
   let out = '';
   let err = '';
-  const code = runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) });
+  const code = await runCli(argv, { out: (t) => (out += t), err: (t) => (err += t) });
   return { code, out, err };
 }
 
 describe('keelson', () => {
-  it('prints help by default and with --help', () => {
-    expect(run().out).toContain('Usage: keelson <command>');
-    expect(run('--help')).toMatchObject({ code: 0 });
+  it('prints help by default and with --help', async () => {
+    expect((await run()).out).toContain('Usage: keelson <command>');
+    expect(await run('--help')).toMatchObject({ code: 0 });
   });
 
-  it('prints its version', () => {
-    expect(run('--version').out).toMatch(/^\d+\.\d+\.\d+\n$/);
+  it('prints its version', async () => {
+    expect((await run('--version')).out).toMatch(/^\d+\.\d+\.\d+\n$/);
   });
 
-  it('names an unknown command and exits 2', () => {
-    const result = run('frobnicate');
+  it('names an unknown command and exits 2', async () => {
+    const result = await run('frobnicate');
     expect(result.code).toBe(2);
     expect(result.err).toContain('unknown command "frobnicate"');
+  });
+});
+
+describe('keelson services', () => {
+  it('lists the instances of the local registry, as a table and as JSON', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keelson-cli-registry-'));
+    const flags = ['--registry.backend', 'local', '--registry.local.dir', dir];
+    try {
+      expect((await run('services', ...flags)).out).toBe('no instances registered\n');
+      const svc = await createService({
+        name: 'inventory',
+        env: {},
+        argv: [],
+        handleProcess: false,
+        logDestination: new LogCapture(),
+        overrides: { http: { host: '127.0.0.1', port: 0 }, registry: { backend: 'local', local: { dir } } },
+      });
+      await svc.start();
+      try {
+        // Registration is written right after READY, without holding up start().
+        let table = await run('services', ...flags);
+        for (let i = 0; i < 40 && table.out.startsWith('no instances'); i++) {
+          await delay(25);
+          table = await run('services', ...flags);
+        }
+        expect(table.code).toBe(0);
+        const [header, row] = table.out.trimEnd().split('\n');
+        expect(header).toMatch(/^SERVICE\s+INSTANCE\s+STATE\s+URL\s+VERSION$/);
+        expect(row).toContain(`inventory  ${svc.instanceId}  READY  http://127.0.0.1:`);
+        const json = JSON.parse((await run('services', '--json', ...flags)).out) as { id: string }[];
+        expect(json.map((i) => i.id)).toEqual([svc.instanceId]);
+      } finally {
+        await svc.stop();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('says what is wrong with the registry settings', async () => {
+    const result = await run('services', '--registry.backend', 'zookeeper');
+    expect(result.code).toBe(1);
+    expect(result.err).toContain('registry.backend');
   });
 });

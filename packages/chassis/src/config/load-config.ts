@@ -18,8 +18,8 @@ convict.addFormat({
 
 export interface LoadConfigOptions {
   schema: ComposedSchema;
-  /** Directory holding `default.json`, `<NODE_ENV>.json` and `local.json`. */
-  configDir: string;
+  /** Directory holding `default.json`, `<NODE_ENV>.json` and `local.json`; no files when omitted. */
+  configDir?: string;
   env: Environment;
   /** Command-line arguments without node and the script (`process.argv.slice(2)`). */
   argv: readonly string[];
@@ -41,11 +41,14 @@ export function loadConfig<T>(options: LoadConfigOptions): ServiceConfig<T> {
     unknown
   >;
   checkFlags(schema.leaves, flags, violations);
-  const files = readConfigFiles(
-    options.configDir,
-    selectedEnvironment(schema.leaves, flags, environment.values, env),
-    violations,
-  );
+  const files =
+    options.configDir === undefined
+      ? []
+      : readConfigFiles(
+          options.configDir,
+          selectedEnvironment(schema.leaves, flags, environment.values, env),
+          violations,
+        );
 
   const config = convict(schema.schema as convict.Schema<T>, { env: environment.values, args: [...argv] });
   for (const file of files) config.load(file.values);

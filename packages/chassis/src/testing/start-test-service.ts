@@ -17,7 +17,7 @@ export interface TestService<C> {
 
 /**
  * Creates and starts a service for a test: loopback on a free port, logs captured in memory, no
- * process-level handlers, and an empty environment unless `env` is given, so the test sees only
+ * process-level handlers, no registry, and an empty environment unless `env` is given, so the test sees only
  * what it sets. Stop it with `service.stop()`.
  */
 export async function startTestService<const S extends ConfigSchema = {}>(
@@ -39,6 +39,8 @@ export async function startTestService<const S extends ConfigSchema = {}>(
     overrides: {
       ...overrides,
       http: { host: '127.0.0.1', port: 0, ...(overrides?.http as object | undefined) },
+      // A test service stays out of the machine's shared local registry unless the test asks.
+      registry: { backend: 'none', ...(overrides?.registry as object | undefined) },
     },
   });
   await setup?.(service);

@@ -46,8 +46,17 @@ describe('local infrastructure', () => {
   it('etcd stores and returns a key through its v3 JSON gateway', async () => {
     const base = inject('etcdUrl');
     const b64 = (text: string) => Buffer.from(text).toString('base64');
-    const call = (endpoint: string, body: object) =>
-      fetch(`${base}/v3/kv/${endpoint}`, { method: 'POST', body: JSON.stringify(body) });
+    // The registry's outage test restarts etcd; a call made meanwhile waits for it (bounded).
+    const call = async (endpoint: string, body: object) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await fetch(`${base}/v3/kv/${endpoint}`, { method: 'POST', body: JSON.stringify(body) });
+        } catch (error) {
+          if (attempt >= 60) throw error;
+          await delay(250);
+        }
+      }
+    };
     const key = b64(`keelson-test/infra/${process.pid}`);
 
     const put = await call('put', { key, value: b64('v1') });

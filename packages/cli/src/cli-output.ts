@@ -1,0 +1,5 @@
+/** Where the CLI writes: the process streams, or a buffer in tests. */
+export interface CliOutput {
+  out(text: string): void;
+  err(text: string): void;
+}
