@@ -22,10 +22,13 @@ import {
   ServiceHost,
   type ShutdownSettings,
 } from './core/index.js';
+import { databasePlugin } from './database/index.js';
 import { healthPlugin } from './health/index.js';
 import { httpPlugin } from './http/index.js';
 import { createLogger, type LogMixin, loggingConfigSchema } from './logging/index.js';
+import { messagingPlugin } from './messaging/index.js';
 import { metricsPlugin } from './metrics/index.js';
+import { outboxPlugin } from './outbox/index.js';
 import { registryPlugin } from './registry/index.js';
 import { type ClientDefaults, clientsPlugin } from './resilience/index.js';
 import { tracingPlugin } from './tracing/index.js';
@@ -47,7 +50,10 @@ export type BuiltInConfig = CoreConfig &
   InferConfig<typeof tracingPlugin extends Plugin<infer S> ? S : never> &
   InferConfig<typeof metricsPlugin extends Plugin<infer S> ? S : never> &
   InferConfig<typeof healthPlugin extends Plugin<infer S> ? S : never> &
-  InferConfig<typeof registryPlugin extends Plugin<infer S> ? S : never>;
+  InferConfig<typeof registryPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof databasePlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof messagingPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof outboxPlugin extends Plugin<infer S> ? S : never>;
 
 export interface CreateServiceOptions<S extends ConfigSchema> {
   /** Service name: in logs, metrics, health, OpenAPI, and (later) the registry. */
@@ -61,7 +67,7 @@ export interface CreateServiceOptions<S extends ConfigSchema> {
    * `clients.<name>.*` (base URL, timeouts, retry, breaker, bulkhead) for `svc.clients.http(name)`.
    */
   clients?: Readonly<Record<string, ClientDefaults>>;
-  /** Plugins beyond the built-in ones (HTTP, tracing, metrics, health, clients, registry). */
+  /** Plugins beyond the built-in ones (HTTP, tracing, metrics, health, clients, registry, database, messaging, outbox). */
   plugins?: readonly AnyPlugin[];
   /** Where `default.json`, `<NODE_ENV>.json` and `local.json` live; `./config` by default. */
   configDir?: string;
@@ -104,6 +110,9 @@ export async function createService<const S extends ConfigSchema = {}>(
     ...BUILT_IN_PLUGINS,
     clientsPlugin(options.clients),
     registryPlugin,
+    databasePlugin,
+    messagingPlugin,
+    outboxPlugin,
     ...(options.plugins ?? []),
   ]);
   const env = options.env ?? process.env;

@@ -30,6 +30,14 @@ export {
   type Service,
 } from './create-service.js';
 export {
+  type Database,
+  type Migration,
+  type Queryable,
+  type QueryResult,
+  ServiceDatabase,
+  type Transaction,
+} from './database/index.js';
+export {
   type CheckResult,
   HEALTH_CONTENT_TYPE,
   type HealthIndicator,
@@ -47,7 +55,22 @@ export {
   problem,
 } from './http/index.js';
 export { DEFAULT_REDACT_PATHS, type LogMixin } from './logging/index.js';
+export {
+  type ConsumeOptions,
+  DEAD_LETTER_HEADERS,
+  type HandlerContext,
+  type IncomingMessage,
+  InProcessBroker,
+  InProcessTransport,
+  type MessageHandler,
+  Messaging,
+  type OutgoingMessage,
+  type Transport,
+  type TransportMessage,
+  UnroutableError,
+} from './messaging/index.js';
 export { type FastHistogram, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
+export { Outbox } from './outbox/index.js';
 export {
   Discovery,
   type InstanceState,

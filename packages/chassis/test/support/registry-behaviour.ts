@@ -127,7 +127,7 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
       const flaky = await start('flaky', settings, {
         setup: (s) =>
           s.health.add({
-            name: 'database',
+            name: 'inventory-db',
             check: async () => {
               if (!healthy) throw new Error('database unreachable');
             },

@@ -1,0 +1,357 @@
+import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Options } from 'amqplib';
+import type { Logger } from 'pino';
+import { AmqpConnection } from './amqp-connection.js';
+import {
+  DEAD_LETTER_HEADERS,
+  type Delivery,
+  type Subscription,
+  type SubscriptionSpec,
+  type Transport,
+  type TransportMessage,
+  UnroutableError,
+} from './transport-port.js';
+
+/** Attempt number of a delivery, carried by the copies this transport re-publishes. */
+const ATTEMPT_HEADER = 'x-keelson-attempt';
+const KEY_HEADER = 'x-keelson-key';
+
+export interface AmqpTransportOptions {
+  url: string;
+  exchange: string;
+  heartbeatSeconds: number;
+  publishTimeoutMs: number;
+  reconnect: { initialDelayMs: number; maxDelayMs: number };
+  /** Producing service: `appId` of every message, and the connection's name. */
+  source: string;
+  log: Logger;
+}
+
+interface ActiveSubscription {
+  spec: SubscriptionSpec;
+  onDelivery: (delivery: Delivery) => Promise<void>;
+  channel: Channel | undefined;
+  consumerTag: string | undefined;
+  inFlight: Set<Promise<void>>;
+  cancelled: boolean;
+}
+
+/**
+ * RabbitMQ through amqplib. Every publish goes to one topic exchange with `mandatory` on a confirm
+ * channel and is persistent: it resolves on the broker's ack, and rejects on a nack, on a return
+ * (no queue bound) or when the connection drops first. Each subscription has its own channel and
+ * prefetch; its queue has a dead-letter queue `<queue>.dlq`, and delayed retries go through
+ * `<queue>.retry.<ms>` queues whose TTL dead-letters the message back into the queue. After a
+ * reconnect, the exchange, the queues and the consumers are declared again.
+ */
+export class AmqpTransport implements Transport {
+  readonly kind = 'amqp';
+  readonly #options: AmqpTransportOptions;
+  readonly #connection: AmqpConnection;
+  readonly #subscriptions = new Set<ActiveSubscription>();
+  #publisher: ConfirmChannel | undefined;
+  /** Message ids the broker returned as unroutable, until their confirm arrives. */
+  readonly #returned = new Set<string>();
+  readonly #retryQueues = new Set<string>();
+
+  constructor(options: AmqpTransportOptions) {
+    this.#options = options;
+    this.#connection = new AmqpConnection({
+      url: options.url,
+      heartbeatSeconds: options.heartbeatSeconds,
+      initialDelayMs: options.reconnect.initialDelayMs,
+      maxDelayMs: options.reconnect.maxDelayMs,
+      connectionName: options.source,
+      log: options.log,
+      onConnected: (connection) => this.#onConnected(connection),
+    });
+  }
+
+  start(): Promise<void> {
+    return this.#connection.start();
+  }
+
+  async publish(message: TransportMessage): Promise<void> {
+    const channel = await this.#publishChannel();
+    await this.#confirm(
+      channel,
+      this.#options.exchange,
+      message.topic,
+      message.body,
+      this.#properties(message),
+    );
+  }
+
+  async subscribe(
+    spec: SubscriptionSpec,
+    onDelivery: (delivery: Delivery) => Promise<void>,
+  ): Promise<Subscription> {
+    const subscription: ActiveSubscription = {
+      spec,
+      onDelivery,
+      channel: undefined,
+      consumerTag: undefined,
+      inFlight: new Set(),
+      cancelled: false,
+    };
+    this.#subscriptions.add(subscription);
+    const connection = this.#connection.current;
+    if (connection) await this.#consume(connection, subscription);
+    return {
+      cancel: async () => {
+        subscription.cancelled = true;
+        this.#subscriptions.delete(subscription);
+        const { channel, consumerTag } = subscription;
+        if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => {});
+        await Promise.allSettled([...subscription.inFlight]);
+        await channel?.close().catch(() => {});
+      },
+    };
+  }
+
+  async redrive(queue: string, limit = Number.POSITIVE_INFINITY): Promise<number> {
+    const connection = await this.#connection.whenConnected(this.#options.publishTimeoutMs);
+    const channel = await connection.createChannel();
+    let moved = 0;
+    try {
+      while (moved < limit) {
+        const dead = await channel.get(`${queue}.dlq`, { noAck: false });
+        if (!dead) break;
+        const headers = { ...(dead.properties.headers ?? {}) } as Record<string, unknown>;
+        for (const name of Object.values(DEAD_LETTER_HEADERS)) delete headers[name];
+        delete headers[ATTEMPT_HEADER];
+        const publisher = await this.#publishChannel();
+        await this.#confirm(publisher, '', queue, dead.content, {
+          ...dead.properties,
+          headers,
+        } as Options.Publish);
+        channel.ack(dead);
+        moved++;
+      }
+    } finally {
+      await channel.close().catch(() => {});
+    }
+    return moved;
+  }
+
+  async deadLetters(queue: string, limit = 100): Promise<TransportMessage[]> {
+    const connection = await this.#connection.whenConnected(this.#options.publishTimeoutMs);
+    const channel = await connection.createChannel();
+    const found: TransportMessage[] = [];
+    try {
+      while (found.length < limit) {
+        const dead = await channel.get(`${queue}.dlq`, { noAck: false });
+        if (!dead) break;
+        found.push(decode(dead));
+      }
+    } finally {
+      // Closing without acks puts every message back where it was.
+      await channel.close().catch(() => {});
+    }
+    return found;
+  }
+
+  async ping(): Promise<void> {
+    if (!this.#connection.current) throw new Error('not connected to the broker');
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled(
+      [...this.#subscriptions].map(async (s) => {
+        s.cancelled = true;
+        if (s.channel && s.consumerTag) await s.channel.cancel(s.consumerTag).catch(() => {});
+        await Promise.allSettled([...s.inFlight]);
+      }),
+    );
+    this.#subscriptions.clear();
+    await this.#connection.close();
+  }
+
+  async #onConnected(connection: ChannelModel): Promise<void> {
+    const publisher = await connection.createConfirmChannel();
+    publisher.on('error', (error: Error) => this.#options.log.warn({ err: error }, 'publish channel error'));
+    publisher.on('return', (returned: ConsumeMessage) => {
+      const id = returned.properties.messageId as string | undefined;
+      if (id) this.#returned.add(id);
+    });
+    publisher.on('close', () => {
+      if (this.#publisher === publisher) this.#publisher = undefined;
+    });
+    await publisher.assertExchange(this.#options.exchange, 'topic', { durable: true });
+    this.#publisher = publisher;
+    this.#retryQueues.clear();
+    for (const subscription of this.#subscriptions) await this.#consume(connection, subscription);
+  }
+
+  async #publishChannel(): Promise<ConfirmChannel> {
+    if (this.#publisher) return this.#publisher;
+    await this.#connection.whenConnected(this.#options.publishTimeoutMs);
+    if (!this.#publisher) throw new Error('no publish channel: the broker connection was lost');
+    return this.#publisher;
+  }
+
+  /** Publishes and resolves on the broker's ack; a return before the ack means unroutable. */
+  #confirm(
+    channel: ConfirmChannel,
+    exchange: string,
+    routingKey: string,
+    body: Buffer,
+    properties: Options.Publish,
+  ): Promise<void> {
+    const id = properties.messageId ?? '';
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`no confirm from the broker within ${this.#options.publishTimeoutMs} ms`)),
+        this.#options.publishTimeoutMs,
+      );
+      try {
+        channel.publish(exchange, routingKey, body, { ...properties, mandatory: true }, (error) => {
+          clearTimeout(timer);
+          const returned = this.#returned.delete(id);
+          if (error)
+            reject(error instanceof Error ? error : new Error(`the broker refused the message: ${error}`));
+          else if (returned) reject(new UnroutableError(routingKey));
+          else resolve();
+        });
+      } catch (error) {
+        clearTimeout(timer);
+        reject(error);
+      }
+    });
+  }
+
+  #properties(message: TransportMessage, attempt?: number): Options.Publish {
+    const headers: Record<string, string | number> = { ...message.headers };
+    if (message.key !== undefined) headers[KEY_HEADER] = message.key;
+    if (attempt !== undefined) headers[ATTEMPT_HEADER] = attempt;
+    return {
+      messageId: message.id,
+      type: message.topic,
+      timestamp: Math.floor(message.timestamp / 1000),
+      appId: message.source,
+      contentType: message.contentType,
+      persistent: true,
+      headers,
+    };
+  }
+
+  async #consume(connection: ChannelModel, subscription: ActiveSubscription): Promise<void> {
+    const { queue, topics, prefetch } = subscription.spec;
+    const channel = await connection.createChannel();
+    channel.on('error', (error: Error) =>
+      this.#options.log.warn({ err: error, queue }, 'consumer channel error'),
+    );
+    await channel.prefetch(prefetch);
+    await channel.assertExchange(this.#options.exchange, 'topic', { durable: true });
+    await channel.assertQueue(`${queue}.dlq`, { durable: true });
+    // A message rejected without requeue (or expired) lands in the dead-letter queue, never lost.
+    await channel.assertQueue(queue, {
+      durable: true,
+      arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': `${queue}.dlq` },
+    });
+    for (const topic of topics) await channel.bindQueue(queue, this.#options.exchange, topic);
+    subscription.channel = channel;
+    if (subscription.cancelled) return void (await channel.close().catch(() => {}));
+    const { consumerTag } = await channel.consume(queue, (raw) => {
+      if (!raw) return; // cancelled by the broker (queue deleted): the next reconnect declares it again
+      const handled = this.#deliver(channel, subscription, raw);
+      subscription.inFlight.add(handled);
+      void handled.finally(() => subscription.inFlight.delete(handled));
+    });
+    subscription.consumerTag = consumerTag;
+  }
+
+  async #deliver(channel: Channel, subscription: ActiveSubscription, raw: ConsumeMessage): Promise<void> {
+    const { queue } = subscription.spec;
+    const message = decode(raw);
+    const attempt = Number(raw.properties.headers?.[ATTEMPT_HEADER] ?? 1) || 1;
+    let settled = false;
+    const settle = async (what: string, forward?: () => Promise<void>) => {
+      if (settled) throw new Error(`delivery of message ${message.id} was already settled; cannot ${what}`);
+      settled = true;
+      await forward?.();
+      // An ack on a channel that has since closed is void: the broker redelivers the message.
+      try {
+        channel.ack(raw);
+      } catch {}
+    };
+    const delivery: Delivery = {
+      message,
+      attempt,
+      redelivered: raw.fields.redelivered,
+      ack: () => settle('ack'),
+      retryLater: (delayMs) =>
+        settle('retry', async () => {
+          const retryQueue = await this.#retryQueue(queue, delayMs);
+          const publisher = await this.#publishChannel();
+          await this.#confirm(publisher, '', retryQueue, raw.content, this.#properties(message, attempt + 1));
+        }),
+      deadLetter: (reason) =>
+        settle('dead-letter', async () => {
+          const publisher = await this.#publishChannel();
+          const properties = this.#properties(message, attempt);
+          properties.headers = {
+            ...properties.headers,
+            [DEAD_LETTER_HEADERS.error]: reason,
+            [DEAD_LETTER_HEADERS.attempts]: String(attempt),
+            [DEAD_LETTER_HEADERS.topic]: message.topic,
+            [DEAD_LETTER_HEADERS.queue]: queue,
+            [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
+          };
+          await this.#confirm(publisher, '', `${queue}.dlq`, raw.content, properties);
+        }),
+    };
+    try {
+      await subscription.onDelivery(delivery);
+    } catch (error) {
+      this.#options.log.warn(
+        { err: error, queue, messageId: message.id },
+        'delivery failed before it was settled',
+      );
+    }
+    // Not settled (the handler path failed itself): back to the queue, delivered again.
+    if (!settled) {
+      try {
+        channel.nack(raw, false, true);
+      } catch {}
+    }
+  }
+
+  /** `<queue>.retry.<ms>`: its TTL dead-letters each message back into the queue after the delay. */
+  async #retryQueue(queue: string, delayMs: number): Promise<string> {
+    const name = `${queue}.retry.${Math.round(delayMs)}`;
+    if (this.#retryQueues.has(name)) return name;
+    const publisher = await this.#publishChannel();
+    await publisher.assertQueue(name, {
+      durable: true,
+      arguments: {
+        'x-message-ttl': Math.round(delayMs),
+        'x-dead-letter-exchange': '',
+        'x-dead-letter-routing-key': queue,
+      },
+    });
+    this.#retryQueues.add(name);
+    return name;
+  }
+}
+
+function decode(raw: Message): TransportMessage {
+  const { properties } = raw;
+  const headers: Record<string, string> = {};
+  let key: string | undefined;
+  for (const [name, value] of Object.entries(properties.headers ?? {})) {
+    if (name === ATTEMPT_HEADER) continue;
+    if (name === KEY_HEADER) key = String(value);
+    else if (value !== undefined && value !== null)
+      headers[name] = Buffer.isBuffer(value) ? value.toString() : String(value);
+  }
+  return {
+    id: String(properties.messageId ?? ''),
+    topic: String(properties.type ?? raw.fields.routingKey),
+    ...(key !== undefined ? { key } : {}),
+    timestamp: typeof properties.timestamp === 'number' ? properties.timestamp * 1000 : Date.now(),
+    source: String(properties.appId ?? ''),
+    contentType: String(properties.contentType ?? 'application/octet-stream'),
+    headers,
+    body: raw.content,
+  };
+}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { TransportMessage } from './transport-port.js';
+
+/** What a producer hands over: `svc.messaging.publish` and `svc.outbox.enqueue` take this. */
+export interface OutgoingMessage<T = unknown> {
+  topic: string;
+  /** Partition key: messages of one key are delivered in the order they were produced. */
+  key?: string;
+  payload: T;
+  headers?: Record<string, string>;
+}
+
+/** What a handler receives. */
+export interface IncomingMessage<T = unknown> {
+  id: string;
+  topic: string;
+  key?: string;
+  payload: T;
+  headers: Readonly<Record<string, string>>;
+  /** When the producer produced it. */
+  timestamp: Date;
+  /** The producing service. */
+  source: string;
+  /** 1 on the first delivery, counting delayed retries after failures. */
+  attempt: number;
+  /** True when the broker delivers it again after a connection loss. */
+  redelivered: boolean;
+}
+
+export const JSON_CONTENT_TYPE = 'application/json';
+
+/** A topic names a message type: words of letters, digits, `_` and `-`, separated by dots. */
+const TOPIC = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export function checkTopic(topic: string): void {
+  if (!TOPIC.test(topic) || topic.length > 255)
+    throw new TypeError(`invalid topic "${topic}": words of letters, digits, "_" or "-", separated by dots`);
+}
+
+/** The envelope of a new message, its payload as JSON. */
+export function encodeMessage(
+  message: OutgoingMessage,
+  source: string,
+  traceHeaders: Record<string, string>,
+  id: string = randomUUID(),
+  timestamp: number = Date.now(),
+): TransportMessage {
+  checkTopic(message.topic);
+  const body = JSON.stringify(message.payload);
+  if (body === undefined) throw new TypeError(`the payload of a "${message.topic}" message is not JSON`);
+  return {
+    id,
+    topic: message.topic,
+    ...(message.key !== undefined ? { key: String(message.key) } : {}),
+    timestamp,
+    source,
+    contentType: JSON_CONTENT_TYPE,
+    headers: { ...message.headers, ...traceHeaders },
+    body: Buffer.from(body),
+  };
+}
+
+/** Parses the payload; throws (the message is poison) when it is not what its content type says. */
+export function decodePayload(message: TransportMessage): unknown {
+  const text = message.body.toString('utf8');
+  if (message.contentType.startsWith(JSON_CONTENT_TYPE)) return JSON.parse(text);
+  if (message.contentType.startsWith('text/')) return text;
+  return message.body;
+}

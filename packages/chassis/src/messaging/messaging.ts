@@ -1,0 +1,201 @@
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Logger } from 'pino';
+import type { Transaction } from '../database/index.js';
+import type { Tracing } from '../tracing/index.js';
+import { createDeliveryHandler, type MessageHandler, type RetrySettings } from './consumer.js';
+import { checkTopic, encodeMessage, type OutgoingMessage } from './message.js';
+import type { ConsumerMetrics, PublisherMetrics } from './messaging-metrics.js';
+import {
+  type Subscription,
+  type Transport,
+  type TransportMessage,
+  UnroutableError,
+} from './transport-port.js';
+
+export interface ConsumeOptions {
+  /** Queue name; `<service>.<topic>` by default. Instances of a service share it (competing consumers). */
+  queue?: string;
+  /** Deliveries in flight at once; `messaging.prefetch` by default. */
+  prefetch?: number;
+  /** Record each message id in the inbox, in the handler's transaction: duplicates are skipped. */
+  idempotent?: boolean;
+  maxAttempts?: number;
+  retryDelaysMs?: readonly number[];
+}
+
+export interface MessagingDependencies {
+  transport: Transport;
+  service: string;
+  prefetch: number;
+  retry: RetrySettings;
+  tracing: Tracing;
+  metrics: { consumer: ConsumerMetrics; publisher: PublisherMetrics };
+  log: Logger;
+  /** The idempotent consumers' inbox: runs `fn` after recording the id; false for a duplicate. */
+  inbox(queue: string, messageId: string, fn: (tx: Transaction) => Promise<void>): Promise<boolean>;
+}
+
+interface Registration {
+  topics: string[];
+  queue: string;
+  prefetch: number;
+  onDelivery: ReturnType<typeof createDeliveryHandler>;
+  subscription?: Subscription;
+}
+
+/**
+ * `svc.messaging`: publish with a confirm, consume with retries, a dead-letter queue and optional
+ * deduplication, and move dead letters back. Consumers registered before start begin with the
+ * service; registered later, at once.
+ */
+export class Messaging {
+  readonly #deps: MessagingDependencies;
+  readonly #registrations: Registration[] = [];
+  #started = false;
+
+  constructor(deps: MessagingDependencies) {
+    this.#deps = deps;
+  }
+
+  /** `amqp` or `in-process`. */
+  get transport(): Transport['kind'] {
+    return this.#deps.transport.kind;
+  }
+
+  /** Publishes now (not in a transaction: see `svc.outbox` for that); resolves to the message id on the broker's confirm. */
+  async publish<T>(message: OutgoingMessage<T>): Promise<string> {
+    const { tracing, service } = this.#deps;
+    checkTopic(message.topic);
+    const span = this.#producerSpan(message.topic);
+    const headers: Record<string, string> = {};
+    tracing.inject(headers, span ? trace.setSpan(context.active(), span) : context.active());
+    const encoded = encodeMessage(message, service, headers);
+    span?.setAttribute('messaging.message.id', encoded.id);
+    try {
+      await this.send(encoded);
+    } catch (error) {
+      span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
+      throw error;
+    } finally {
+      span?.end();
+    }
+    return encoded.id;
+  }
+
+  /** Publishes an envelope built before (the outbox relay's rows) and waits for the confirm. */
+  async send(message: TransportMessage): Promise<void> {
+    const { publisher } = this.#deps.metrics;
+    const began = performance.now();
+    try {
+      await this.#deps.transport.publish(message);
+      publisher.published.inc({ topic: message.topic });
+      publisher.duration.observe({ topic: message.topic }, (performance.now() - began) / 1000);
+    } catch (error) {
+      publisher.failed.inc({
+        topic: message.topic,
+        reason: error instanceof UnroutableError ? 'unroutable' : 'error',
+      });
+      throw error;
+    }
+  }
+
+  /** Starts a producer span whose context travels in the message headers (outbox rows included). */
+  producerHeaders(topic: string): Record<string, string> {
+    const span = this.#producerSpan(topic);
+    const headers: Record<string, string> = {};
+    this.#deps.tracing.inject(headers, span ? trace.setSpan(context.active(), span) : context.active());
+    span?.end();
+    return headers;
+  }
+
+  consume<T = unknown>(
+    topics: string | readonly string[],
+    handler: MessageHandler<T>,
+    options: ConsumeOptions = {},
+  ): void {
+    const list = typeof topics === 'string' ? [topics] : [...topics];
+    if (list.length === 0) throw new TypeError('consume needs at least one topic');
+    for (const topic of list) checkTopic(topic.replace(/[#*]/g, 'x'));
+    const { service, prefetch, retry, tracing, metrics, log } = this.#deps;
+    const queue = options.queue ?? `${service}.${list.join('+')}`;
+    if (this.#registrations.some((r) => r.queue === queue))
+      throw new Error(`queue "${queue}" already has a consumer in this service; give one a queue option`);
+    const registration: Registration = {
+      topics: list,
+      queue,
+      prefetch: options.prefetch ?? prefetch,
+      onDelivery: createDeliveryHandler({
+        queue,
+        system: this.#system,
+        handler: handler as MessageHandler,
+        retry: {
+          maxAttempts: Math.max(1, options.maxAttempts ?? retry.maxAttempts),
+          delaysMs: options.retryDelaysMs ?? retry.delaysMs,
+        },
+        ...(options.idempotent
+          ? { inbox: (id: string, fn: (tx: Transaction) => Promise<void>) => this.#deps.inbox(queue, id, fn) }
+          : {}),
+        tracing,
+        metrics: metrics.consumer,
+        log: log.child({ queue }),
+      }),
+    };
+    this.#registrations.push(registration);
+    if (this.#started) void this.#subscribe(registration);
+  }
+
+  /** Moves up to `limit` dead-lettered messages of a queue back into it (attempts start again). */
+  redrive(queue: string, limit?: number): Promise<number> {
+    return this.#deps.transport.redrive(queue, limit);
+  }
+
+  /** Dead-lettered messages of a queue, left where they are; the reason is in their headers. */
+  deadLetters(queue: string, limit = 100): Promise<TransportMessage[]> {
+    return this.#deps.transport.deadLetters(queue, limit);
+  }
+
+  /** The queues of this service's consumers. */
+  get queues(): string[] {
+    return this.#registrations.map((r) => r.queue);
+  }
+
+  async start(): Promise<void> {
+    await this.#deps.transport.start();
+    this.#started = true;
+    await Promise.all(this.#registrations.map((r) => this.#subscribe(r)));
+  }
+
+  /** Stops deliveries and waits for the handlers in flight (the `consumers` shutdown phase). */
+  async stopConsumers(): Promise<void> {
+    this.#started = false;
+    await Promise.all(this.#registrations.map((r) => r.subscription?.cancel()));
+  }
+
+  close(): Promise<void> {
+    return this.#deps.transport.close();
+  }
+
+  get #system(): string {
+    return this.#deps.transport.kind === 'amqp' ? 'rabbitmq' : 'in-process';
+  }
+
+  async #subscribe(registration: Registration): Promise<void> {
+    registration.subscription = await this.#deps.transport.subscribe(
+      { queue: registration.queue, topics: registration.topics, prefetch: registration.prefetch },
+      registration.onDelivery,
+    );
+  }
+
+  #producerSpan(topic: string) {
+    const { tracing } = this.#deps;
+    if (!tracing.enabled) return undefined;
+    return tracing.tracer.startSpan(`publish ${topic}`, {
+      kind: SpanKind.PRODUCER,
+      attributes: {
+        'messaging.system': this.#system,
+        'messaging.operation.type': 'publish',
+        'messaging.destination.name': topic,
+      },
+    });
+  }
+}

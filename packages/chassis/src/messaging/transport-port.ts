@@ -1,0 +1,83 @@
+/** A message as a transport carries it: the envelope and the payload bytes. */
+export interface TransportMessage {
+  /** Unique per message; consumers deduplicate by it. */
+  id: string;
+  /** The message type, used as the routing key (`orders.created`). */
+  topic: string;
+  /** Partition key, when the producer gave one (messages of one key keep their order). */
+  key?: string;
+  /** Epoch ms when the message was produced. */
+  timestamp: number;
+  /** Name of the producing service. */
+  source: string;
+  contentType: string;
+  /** W3C `traceparent` / `tracestate` / `baggage` and the producer's own headers. */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+/** A queue of one consumer group and the topics routed to it. */
+export interface SubscriptionSpec {
+  /** Durable queue name, shared by the instances of a service (competing consumers). */
+  queue: string;
+  /** Binding patterns with topic-exchange semantics: `*` is one word, `#` zero or more. */
+  topics: string[];
+  /** Most deliveries in flight (unacknowledged) at once on this subscription. */
+  prefetch: number;
+}
+
+/** Headers a dead-lettered message carries. */
+export const DEAD_LETTER_HEADERS = {
+  error: 'x-keelson-error',
+  attempts: 'x-keelson-attempts',
+  topic: 'x-keelson-original-topic',
+  queue: 'x-keelson-original-queue',
+  at: 'x-keelson-dead-lettered-at',
+} as const;
+
+/** One delivery of a message to a subscription; exactly one of ack / retryLater / deadLetter ends it. */
+export interface Delivery {
+  message: TransportMessage;
+  /** 1 on the first delivery, +1 for each `retryLater`. */
+  attempt: number;
+  /** True when the broker delivers it again after a connection loss before the ack. */
+  redelivered: boolean;
+  ack(): Promise<void>;
+  /** Delivers the message to this queue again after `delayMs`, with attempt + 1 (not a hot requeue). */
+  retryLater(delayMs: number): Promise<void>;
+  /** Moves the message to the queue's dead-letter queue with the reason and attempts in its headers. */
+  deadLetter(reason: string): Promise<void>;
+}
+
+export interface Subscription {
+  /** Stops new deliveries and waits for the ones in flight to end. */
+  cancel(): Promise<void>;
+}
+
+/**
+ * A message broker: RabbitMQ (amqplib) in production, the in-process transport as the embedded
+ * default, with the same semantics from the user's side. One adapter per file.
+ */
+export interface Transport {
+  readonly kind: 'amqp' | 'in-process';
+  start(): Promise<void>;
+  /** Resolves once the broker took responsibility (publisher confirm); rejects when no queue is bound. */
+  publish(message: TransportMessage): Promise<void>;
+  subscribe(spec: SubscriptionSpec, onDelivery: (delivery: Delivery) => Promise<void>): Promise<Subscription>;
+  /** Moves up to `limit` dead-lettered messages of `queue` back into it; resolves to how many moved. */
+  redrive(queue: string, limit?: number): Promise<number>;
+  /** Reads up to `limit` dead-lettered messages of `queue` without removing them (for tools). */
+  deadLetters(queue: string, limit?: number): Promise<TransportMessage[]>;
+  /** Throws when the broker cannot be reached: the transport's health indicator. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A publish no queue was bound for (`mandatory`): surfaced, never silently dropped. */
+export class UnroutableError extends Error {
+  override readonly name = 'UnroutableError';
+  readonly code = 'EUNROUTABLE';
+  constructor(readonly topic: string) {
+    super(`no queue is bound for topic "${topic}": the message was returned by the broker`);
+  }
+}

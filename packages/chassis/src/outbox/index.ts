@@ -1,0 +1,3 @@
+export { outboxConfigSchema } from './config-schema.js';
+export { Outbox } from './outbox.js';
+export { outboxPlugin } from './outbox-plugin.js';

@@ -1,0 +1,28 @@
+import type { Queryable } from '../database/index.js';
+import type { OutgoingMessage, TransportMessage } from '../messaging/index.js';
+import { outboxStore } from './outbox-store.js';
+
+export interface OutboxDependencies {
+  /** Builds the envelope (id, source, trace headers of the current context). */
+  encode(message: OutgoingMessage): TransportMessage;
+}
+
+/** `svc.outbox`: messages written in the caller's transaction, published by the relay after commit. */
+export class Outbox {
+  readonly #deps: OutboxDependencies;
+
+  constructor(deps: OutboxDependencies) {
+    this.#deps = deps;
+  }
+
+  /**
+   * Writes the message into the outbox table in `tx`: a transaction of `svc.db`, or a `pg` client
+   * of your own inside its transaction (it must use the database `svc.db` points at). Nothing is
+   * published if the transaction rolls back. Resolves to the message id.
+   */
+  async enqueue<T>(tx: Queryable, message: OutgoingMessage<T>): Promise<string> {
+    const encoded = this.#deps.encode(message);
+    await outboxStore.insert(tx, encoded);
+    return encoded.id;
+  }
+}

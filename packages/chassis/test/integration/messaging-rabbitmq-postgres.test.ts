@@ -1,0 +1,70 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { startTestService } from '../../src/testing/index.js';
+import { describeMessagingBehaviour, unique } from '../support/messaging-behaviour.js';
+import { waitFor } from '../support/registry-behaviour.js';
+
+const backends = () => ({ db: { url: inject('postgresUrl') }, messaging: { url: inject('amqpUrl') } });
+
+describeMessagingBehaviour({ name: 'PostgreSQL + RabbitMQ', overrides: backends });
+
+describe('outbox relays of two instances on one database', () => {
+  const running: { stop(): Promise<boolean> }[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((s) => s.stop()));
+  });
+
+  it('keep the order of every key while sharing the work', async () => {
+    const topic = unique('ledger.entry');
+    const seen = new Map<string, number[]>();
+    const relayUrls: string[] = [];
+    const consumer = await startTestService({
+      name: 'ledger',
+      overrides: { ...backends(), outbox: { relay: { enabled: false } } },
+      setup: (s) =>
+        s.messaging.consume(topic, (message) => {
+          const { key, n } = message.payload as { key: string; n: number };
+          seen.set(key, [...(seen.get(key) ?? []), n]);
+        }),
+    });
+    running.push(consumer.service);
+    // Two relays, small batches, so that both claim rows of every key.
+    for (const name of ['relay-a', 'relay-b']) {
+      const relay = await startTestService({
+        name,
+        overrides: { ...backends(), outbox: { relay: { batchSize: 7, pollMs: 20 } } },
+      });
+      running.push(relay.service);
+      relayUrls.push(relay.url);
+    }
+    const keys = Array.from({ length: 12 }, (_, i) => `account-${i}-${randomUUID().slice(0, 4)}`);
+    const perKey = 30;
+    for (let n = 0; n < perKey; n++) {
+      await consumer.service.db.transaction(async (tx) => {
+        for (const key of keys)
+          await consumer.service.outbox.enqueue(tx, { topic, key, payload: { key, n } });
+      });
+    }
+    await waitFor(
+      'every message',
+      async () => [...seen.values()].reduce((sum, list) => sum + list.length, 0),
+      (total) => total >= keys.length * perKey,
+      30_000,
+    );
+    for (const key of keys) expect(seen.get(key)).toEqual(Array.from({ length: perKey }, (_, n) => n));
+    const { rows } = await consumer.service.db.query<{ pending: string }>(
+      'select count(*) as pending from keelson_outbox where topic = $1 and published_at is null',
+      [topic],
+    );
+    expect(Number(rows[0]?.pending)).toBe(0);
+    // Both relays took part.
+    for (const url of relayUrls) {
+      const text = await fetch(`${url}/metrics`).then((r) => r.text());
+      const published = new RegExp(
+        `^outbox_published_total\\{topic="${topic.replaceAll('.', '\\.')}"\\} (\\d+)$`,
+        'm',
+      ).exec(text);
+      expect(Number(published?.[1] ?? 0)).toBeGreaterThan(0);
+    }
+  }, 60_000);
+});

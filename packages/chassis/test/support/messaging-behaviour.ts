@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { trace } from '@opentelemetry/api';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEAD_LETTER_HEADERS, type IncomingMessage, UnroutableError } from '../../src/index.js';
+import { startTestService } from '../../src/testing/index.js';
+import { waitFor } from './registry-behaviour.js';
+
+/** The database and broker a suite runs on: real servers, or the embedded defaults. */
+export interface MessagingBackends {
+  name: string;
+  /** `db.*` and `messaging.*` overrides. */
+  overrides(): { db: Record<string, unknown>; messaging: Record<string, unknown> };
+}
+
+const FAST_RETRY = { maxAttempts: 3, delaysMs: [50, 100] };
+export const unique = (prefix: string) => `${prefix}.${randomUUID().slice(0, 8)}`;
+
+/**
+ * What a user sees of messaging and the outbox, whatever the backends: the same tests run on
+ * PostgreSQL + RabbitMQ and on PGlite + the in-process transport.
+ */
+export function describeMessagingBehaviour(backends: MessagingBackends): void {
+  describe(`messaging and outbox: ${backends.name}`, () => {
+    const running: { stop(): Promise<boolean> }[] = [];
+    afterEach(async () => {
+      await Promise.all(running.splice(0).map((s) => s.stop()));
+    });
+    const start = async (
+      setup: Parameters<typeof startTestService>[0] extends infer O
+        ? O extends { setup?: infer F }
+          ? F
+          : never
+        : never,
+      extra: Record<string, unknown> = {},
+    ) => {
+      const { db, messaging } = backends.overrides();
+      const started = await startTestService({
+        name: 'orders',
+        overrides: {
+          db,
+          messaging: { retry: FAST_RETRY, ...messaging },
+          outbox: { relay: { pollMs: 60_000 } },
+          ...extra,
+        },
+        setup,
+      });
+      running.push(started.service);
+      return started;
+    };
+
+    it('delivers a published message with its envelope, continuing the producer trace', async () => {
+      const topic = unique('orders.created');
+      const received: IncomingMessage[] = [];
+      const traceIds: string[] = [];
+      const { service } = await start((s) =>
+        s.messaging.consume(topic, (message) => {
+          received.push(message);
+          traceIds.push(trace.getActiveSpan()?.spanContext().traceId ?? '');
+        }),
+      );
+      const producerTrace = await service.tracing.tracer.startActiveSpan('checkout', async (span) => {
+        await service.messaging.publish({
+          topic,
+          key: 'order-1',
+          payload: { id: 1, total: 9.5 },
+          headers: { tenant: 't1' },
+        });
+        span.end();
+        return span.spanContext().traceId;
+      });
+      await waitFor(
+        'delivery',
+        async () => received.length,
+        (n) => n === 1,
+        5000,
+      );
+      const [message] = received;
+      expect(message).toMatchObject({
+        topic,
+        key: 'order-1',
+        payload: { id: 1, total: 9.5 },
+        source: 'orders',
+        attempt: 1,
+        redelivered: false,
+      });
+      expect(message?.id).toMatch(/^[0-9a-f-]{36}$/);
+      expect(message?.headers.tenant).toBe('t1');
+      expect(message?.headers.traceparent).toContain(producerTrace);
+      expect(Math.abs((message?.timestamp.getTime() ?? 0) - Date.now())).toBeLessThan(60_000);
+      expect(traceIds).toEqual([producerTrace]);
+    });
+
+    it('rejects a publish no queue is bound for', async () => {
+      const { service } = await start(() => {});
+      await expect(
+        service.messaging.publish({ topic: unique('nobody.listens'), payload: {} }),
+      ).rejects.toBeInstanceOf(UnroutableError);
+    });
+
+    it('retries a failing handler with growing delays, then succeeds', async () => {
+      const topic = unique('stock.reserve');
+      const attempts: number[] = [];
+      const { service } = await start((s) =>
+        s.messaging.consume(topic, (message) => {
+          attempts.push(message.attempt);
+          if (message.attempt < 3) throw new Error('inventory busy');
+        }),
+      );
+      await service.messaging.publish({ topic, payload: { sku: 'a' } });
+      await waitFor(
+        'third attempt',
+        async () => attempts.length,
+        (n) => n === 3,
+        10_000,
+      );
+      expect(attempts).toEqual([1, 2, 3]);
+    });
+
+    it('dead-letters after the last attempt with the reason, and redrives on request', async () => {
+      const topic = unique('payment.capture');
+      let healthy = false;
+      const seen: number[] = [];
+      const { service } = await start((s) =>
+        s.messaging.consume(topic, (message) => {
+          seen.push(message.attempt);
+          if (!healthy) throw new TypeError('card declined');
+        }),
+      );
+      const queue = service.messaging.queues[0] as string;
+      await service.messaging.publish({ topic, payload: { amount: 5 } });
+      await waitFor(
+        'three attempts',
+        async () => seen.length,
+        (n) => n === 3,
+        10_000,
+      );
+      const dead = await waitFor(
+        'dead letter',
+        () => service.messaging.deadLetters(queue),
+        (d) => d.length === 1,
+        5000,
+      );
+      expect(dead.value[0]?.headers).toMatchObject({
+        [DEAD_LETTER_HEADERS.error]: 'TypeError: card declined',
+        [DEAD_LETTER_HEADERS.attempts]: '3',
+        [DEAD_LETTER_HEADERS.topic]: topic,
+        [DEAD_LETTER_HEADERS.queue]: queue,
+      });
+
+      healthy = true;
+      expect(await service.messaging.redrive(queue)).toBe(1);
+      await waitFor(
+        'handled after redrive',
+        async () => seen.length,
+        (n) => n === 4,
+        5000,
+      );
+      expect(seen[3]).toBe(1);
+      expect(await service.messaging.deadLetters(queue)).toEqual([]);
+    });
+
+    it('dead-letters a malformed payload at once', async () => {
+      const topic = unique('orders.malformed');
+      let calls = 0;
+      const { service } = await start((s) => s.messaging.consume(topic, () => void calls++));
+      const queue = service.messaging.queues[0] as string;
+      await service.messaging.send({
+        id: randomUUID(),
+        topic,
+        timestamp: Date.now(),
+        source: 'test',
+        contentType: 'application/json',
+        headers: {},
+        body: Buffer.from('{ not json'),
+      });
+      const dead = await waitFor(
+        'dead letter',
+        () => service.messaging.deadLetters(queue),
+        (d) => d.length === 1,
+        5000,
+      );
+      expect(dead.value[0]?.headers[DEAD_LETTER_HEADERS.error]).toMatch(/^malformed payload/);
+      expect(calls).toBe(0);
+    });
+
+    it('outbox: committed messages arrive, woken by NOTIFY; rolled-back ones never do', async () => {
+      const topic = unique('orders.placed');
+      const received: string[] = [];
+      const { service } = await start((s) =>
+        s.messaging.consume(topic, (message) => void received.push((message.payload as { n: string }).n)),
+      );
+      await service.db.transaction(async (tx) => {
+        await service.outbox.enqueue(tx, { topic, key: 'o-1', payload: { n: 'committed-1' } });
+        await service.outbox.enqueue(tx, { topic, key: 'o-1', payload: { n: 'committed-2' } });
+      });
+      await expect(
+        service.db.transaction(async (tx) => {
+          await service.outbox.enqueue(tx, { topic, payload: { n: 'rolled-back' } });
+          throw new Error('payment failed');
+        }),
+      ).rejects.toThrow('payment failed');
+      // The relay polls once a minute here: only the notification at commit can wake it in time.
+      await waitFor(
+        'both committed',
+        async () => received.length,
+        (n) => n >= 2,
+        5000,
+      );
+      await service.db.transaction(async (tx) => {
+        await service.outbox.enqueue(tx, { topic, payload: { n: 'marker' } });
+      });
+      await waitFor('marker', async () => received.includes('marker'), Boolean, 5000);
+      expect(received).toEqual(['committed-1', 'committed-2', 'marker']);
+      const { rows } = await service.db.query<{ pending: string }>(
+        'select count(*) as pending from keelson_outbox where published_at is null and topic = $1',
+        [topic],
+      );
+      expect(Number(rows[0]?.pending)).toBe(0);
+    });
+
+    it('idempotent consumer: a duplicate is acked without running the handler again', async () => {
+      const topic = unique('invoice.issue');
+      const table = `invoices_${randomUUID().slice(0, 8)}`;
+      let runs = 0;
+      let failOnce = true;
+      const { service } = await start((s) =>
+        s.messaging.consume(
+          topic,
+          async (message, { tx }) => {
+            runs++;
+            await tx?.query(`insert into ${table} (message_id) values ($1)`, [message.id]);
+            // The inbox entry rolls back with the handler's writes: the retry runs it again.
+            if (failOnce) {
+              failOnce = false;
+              throw new Error('transient');
+            }
+          },
+          { idempotent: true },
+        ),
+      );
+      await service.db.query(`create table ${table} (message_id text not null)`);
+      const message = {
+        id: randomUUID(),
+        topic,
+        timestamp: Date.now(),
+        source: 'test',
+        contentType: 'application/json',
+        headers: {},
+        body: Buffer.from('{"invoice":1}'),
+      };
+      await service.messaging.send(message);
+      await waitFor(
+        'handled',
+        async () => runs,
+        (n) => n === 2,
+        5000,
+      );
+      await service.messaging.send(message);
+      await service.messaging.send({ ...message, id: randomUUID() });
+      await waitFor(
+        'second message',
+        async () => runs,
+        (n) => n === 3,
+        5000,
+      );
+      // Give the duplicate every chance to be handled wrongly: it was sent before the third message.
+      const { rows } = await service.db.query<{ message_id: string }>(`select message_id from ${table}`);
+      expect(rows).toHaveLength(2);
+      expect(rows.filter((r) => r.message_id === message.id)).toHaveLength(1);
+      await service.db.query(`drop table ${table}`);
+    });
+
+    it('shutdown: a handler in flight finishes before the service stops', async () => {
+      const topic = unique('report.build');
+      let finished = false;
+      let begun = false;
+      const { service } = await start((s) =>
+        s.messaging.consume(topic, async () => {
+          begun = true;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          finished = true;
+        }),
+      );
+      await service.messaging.publish({ topic, payload: {} });
+      await waitFor('handler begun', async () => begun, Boolean, 5000);
+      running.splice(running.indexOf(service), 1);
+      expect(await service.stop()).toBe(true);
+      expect(finished).toBe(true);
+    });
+  });
+}
