@@ -1,4 +1,5 @@
 export {
+  addConfigFormat,
   type ConfigEntry,
   ConfigError,
   type ConfigLeaf,

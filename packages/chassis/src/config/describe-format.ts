@@ -1,3 +1,4 @@
+import convict from 'convict';
 import type { ConfigLeaf } from './schema-types.js';
 
 /** The format a leaf expects, in words, for error messages and the configuration reference. */
@@ -13,6 +14,24 @@ export function describeFormat(leaf: ConfigLeaf): string {
   else if (typeof format === 'string') text = NAMED_FORMATS[format] ?? `format "${format}"`;
   else text = 'a value the custom validator accepts';
   return leaf.nullable ? `${text}, or null` : text;
+}
+
+/**
+ * Adds a named format for schema leaves (`format: 'database-url'`): convict validates with it, and
+ * the description appears in error messages and the configuration reference.
+ */
+export function addConfigFormat(format: {
+  name: string;
+  description: string;
+  validate(value: unknown): void;
+  coerce?(value: unknown): unknown;
+}): void {
+  convict.addFormat({
+    name: format.name,
+    validate: format.validate,
+    ...(format.coerce ? { coerce: format.coerce } : {}),
+  });
+  NAMED_FORMATS[format.name] = format.description;
 }
 
 const NAMED_FORMATS: Record<string, string> = {

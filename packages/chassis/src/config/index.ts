@@ -1,5 +1,6 @@
 export { composeSchema, envNameFor, type SchemaFragment } from './compose-schema.js';
 export { ConfigError, type ConfigViolation } from './config-error.js';
+export { addConfigFormat } from './describe-format.js';
 export { type LoadConfigOptions, loadConfig } from './load-config.js';
 export type { Environment } from './read-environment.js';
 export type { ConfigLeaf, ConfigPath, ConfigSchema, ConfigValue, InferConfig } from './schema-types.js';

@@ -1,9 +1,13 @@
-import convict from 'convict';
-import type { ConfigSchema } from '../config/index.js';
+import { addConfigFormat, type ConfigSchema } from '../config/index.js';
 import { checkDatabaseUrl } from './database-url.js';
 
 // A named format (not the function itself in the schema), so the schema's type stays nameable.
-convict.addFormat({ name: 'database-url', validate: checkDatabaseUrl, coerce: String });
+addConfigFormat({
+  name: 'database-url',
+  description: 'a postgres:// URL, pglite:<directory>, pglite:memory, or empty',
+  validate: checkDatabaseUrl,
+  coerce: String,
+});
 
 export const databaseConfigSchema = {
   db: {

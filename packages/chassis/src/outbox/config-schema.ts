@@ -13,6 +13,11 @@ export const outboxConfigSchema = {
         format: 'nat',
         default: 200,
       },
+      concurrency: {
+        doc: 'Batches a relay has in flight at once: one is claimed while another waits for its confirms.',
+        format: 'nat',
+        default: 2,
+      },
       pollMs: {
         doc: 'Interval in ms of the polling fallback; the relay is normally woken by LISTEN/NOTIFY right after a commit.',
         format: 'nat',

@@ -6,6 +6,8 @@ import { OUTBOX_CHANNEL, type OutboxRow, outboxStore } from './outbox-store.js';
 
 export interface RelaySettings {
   batchSize: number;
+  /** Batches in flight at once: one claims while another waits for its confirms. */
+  concurrency: number;
   pollMs: number;
   drainMs: number;
   retentionMs: number;
@@ -39,8 +41,8 @@ const CLEANUP_INTERVAL_MS = 60_000;
 export class OutboxRelay {
   readonly #deps: RelayDependencies;
   #running = false;
-  #loop: Promise<void> | undefined;
-  #wake: (() => void) | undefined;
+  #loops: Promise<void>[] = [];
+  readonly #wakers = new Set<() => void>();
   #pending = false;
   #unlisten: (() => Promise<void>) | undefined;
   #lastCleanup = 0;
@@ -57,7 +59,7 @@ export class OutboxRelay {
     } catch (error) {
       this.#deps.log.warn({ err: error }, 'outbox relay cannot LISTEN: polling only');
     }
-    this.#loop = this.#run();
+    this.#loops = Array.from({ length: Math.max(1, this.#deps.settings.concurrency) }, () => this.#run());
   }
 
   /** Stops waking up, finishes the batch in flight, then publishes what is left for `drainMs`. */
@@ -65,7 +67,7 @@ export class OutboxRelay {
     if (!this.#running) return;
     this.#running = false;
     this.#notify();
-    await this.#loop;
+    await Promise.all(this.#loops);
     await this.#unlisten?.().catch(() => {});
     const until = Date.now() + this.#deps.settings.drainMs;
     try {
@@ -96,7 +98,7 @@ export class OutboxRelay {
 
   #notify(): void {
     this.#pending = true;
-    this.#wake?.();
+    for (const wake of this.#wakers) wake();
   }
 
   async #run(): Promise<void> {
@@ -117,14 +119,14 @@ export class OutboxRelay {
       if (claimed >= settings.batchSize || (this.#pending && failures === 0)) continue;
       const waitMs = failures > 0 ? Math.min(settings.pollMs * 2 ** failures, 30_000) : settings.pollMs;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        this.#wake = () => {
+        const wake = () => {
           clearTimeout(timer);
+          this.#wakers.delete(wake);
           resolve();
         };
-        if (this.#pending && failures === 0) this.#wake();
+        const timer = setTimeout(wake, waitMs);
+        this.#wakers.add(wake);
       });
-      this.#wake = undefined;
     }
   }
 

@@ -15,6 +15,44 @@ export interface BacklogStats {
   oldestAgeSeconds: number;
 }
 
+interface RowRecord {
+  id: string;
+  message_id: string;
+  topic: string;
+  key: string | null;
+  body: string;
+  content_type: string;
+  headers: Record<string, string> | string;
+  source: string;
+  created_at: Date | string;
+  attempts: number;
+  /** Whether the row may be published now (not waiting for a retry). */
+  due: boolean;
+}
+
+const COLUMNS =
+  'id, message_id, topic, key, body, content_type, headers, source, created_at, attempts, available_at <= now() as due';
+
+function toOutboxRow(row: RowRecord): OutboxRow {
+  const createdAt = new Date(row.created_at);
+  return {
+    id: String(row.id),
+    createdAt,
+    attempts: row.attempts,
+    message: {
+      id: row.message_id,
+      topic: row.topic,
+      ...(row.key !== null ? { key: row.key } : {}),
+      timestamp: createdAt.getTime(),
+      source: row.source,
+      contentType: row.content_type,
+      headers:
+        typeof row.headers === 'string' ? (JSON.parse(row.headers) as Record<string, string>) : row.headers,
+      body: Buffer.from(row.body, 'utf8'),
+    },
+  };
+}
+
 /** Advisory-lock class of outbox keys: one number that no other lock of the chassis uses. */
 const KEY_LOCK_CLASS = 1_801_941_867;
 export const OUTBOX_CHANNEL = 'keelson_outbox';
@@ -50,77 +88,76 @@ export const OUTBOX_MIGRATIONS: Migration[] = [
 ];
 
 /**
- * The outbox table, in plain SQL that PostgreSQL and PGlite share (so one store serves both). Rows
- * are claimed with `FOR UPDATE SKIP LOCKED` so relays of several instances split the work, and a
- * keyed row only when its key's advisory lock is free and no earlier row of the key waits for a
- * retry: the rows of one key are never published out of order, across instances too.
+ * The outbox table, in plain SQL that PostgreSQL and PGlite share (so one store serves both). Relays
+ * of several instances split the work: unkeyed rows through `FOR UPDATE SKIP LOCKED`, keyed rows
+ * through a per-key advisory lock, so the rows of one key are never published out of order, across
+ * instances too.
  */
 export const outboxStore = {
-  async insert(tx: Queryable, message: TransportMessage): Promise<void> {
+  /** One statement for any number of messages; ids follow the order given. */
+  async insert(tx: Queryable, messages: readonly TransportMessage[]): Promise<void> {
     await tx.query(
       `insert into keelson_outbox (message_id, topic, key, body, content_type, headers, source, created_at)
-       values ($1, $2, $3, $4, $5, $6::jsonb, $7, clock_timestamp())`,
+       select m.id, m.topic, m.key, m.body, m.content_type, m.headers, m.source, clock_timestamp()
+         from unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::jsonb[], $7::text[])
+           with ordinality as m(id, topic, key, body, content_type, headers, source, n)
+        order by m.n`,
       [
-        message.id,
-        message.topic,
-        message.key ?? null,
-        message.body.toString('utf8'),
-        message.contentType,
-        JSON.stringify(message.headers),
-        message.source,
+        messages.map((m) => m.id),
+        messages.map((m) => m.topic),
+        messages.map((m) => m.key ?? null),
+        messages.map((m) => m.body.toString('utf8')),
+        messages.map((m) => m.contentType),
+        messages.map((m) => JSON.stringify(m.headers)),
+        messages.map((m) => m.source),
       ],
     );
   },
 
+  /**
+   * Claims up to `limit` rows: unkeyed ones with `FOR UPDATE SKIP LOCKED`, and keyed ones per key.
+   * A key is taken with its advisory lock (other relays skip it until this transaction ends), and
+   * only then are its rows read, in a statement whose snapshot comes after the lock: every earlier
+   * row of the key is either published or among them. A key's rows stop at the first one waiting
+   * for a retry.
+   */
   async claim(tx: Queryable, limit: number): Promise<OutboxRow[]> {
-    const { rows } = await tx.query<{
-      id: string;
-      message_id: string;
-      topic: string;
-      key: string | null;
-      body: string;
-      content_type: string;
-      headers: Record<string, string> | string;
-      source: string;
-      created_at: Date | string;
-      attempts: number;
-    }>(
-      `select o.id, o.message_id, o.topic, o.key, o.body, o.content_type, o.headers, o.source,
-              o.created_at, o.attempts
-         from keelson_outbox o
-        where o.published_at is null
-          and o.available_at <= now()
-          and (o.key is null or (
-                not exists (select 1 from keelson_outbox e
-                             where e.key = o.key and e.published_at is null
-                               and e.id < o.id and e.available_at > now())
-                and pg_try_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(o.key))))
-        order by o.id
-        limit $1
+    const unkeyed = await tx.query<RowRecord>(
+      `select ${COLUMNS} from keelson_outbox
+        where key is null and published_at is null and available_at <= now()
+        order by id limit $1
         for update skip locked`,
       [limit],
     );
-    return rows.map((row) => {
-      const createdAt = new Date(row.created_at);
-      return {
-        id: String(row.id),
-        createdAt,
-        attempts: row.attempts,
-        message: {
-          id: row.message_id,
-          topic: row.topic,
-          ...(row.key !== null ? { key: row.key } : {}),
-          timestamp: createdAt.getTime(),
-          source: row.source,
-          contentType: row.content_type,
-          headers:
-            typeof row.headers === 'string'
-              ? (JSON.parse(row.headers) as Record<string, string>)
-              : row.headers,
-          body: Buffer.from(row.body, 'utf8'),
-        },
-      };
-    });
+    const keys = await tx.query<{ key: string }>(
+      `select key from (
+         select distinct on (key) key, id, available_at from keelson_outbox
+          where key is not null and published_at is null
+          order by key, id) heads
+        where available_at <= now()
+          and pg_try_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(key))
+        order by id limit $1`,
+      [limit],
+    );
+    const keyed =
+      keys.rows.length === 0
+        ? { rows: [] as RowRecord[] }
+        : await tx.query<RowRecord>(
+            `select ${COLUMNS} from keelson_outbox
+              where key = any($1::text[]) and published_at is null
+              order by id limit $2
+              for update`,
+            [keys.rows.map((r) => r.key), limit],
+          );
+    const stopped = new Set<string>();
+    const rows = [...unkeyed.rows];
+    for (const row of keyed.rows) {
+      const key = row.key as string;
+      if (stopped.has(key)) continue;
+      if (!row.due) stopped.add(key);
+      else rows.push(row);
+    }
+    return rows.sort((a, b) => Number(a.id) - Number(b.id)).map(toOutboxRow);
   },
 
   async markPublished(tx: Queryable, ids: readonly string[]): Promise<void> {

@@ -21,8 +21,15 @@ export class Outbox {
    * published if the transaction rolls back. Resolves to the message id.
    */
   async enqueue<T>(tx: Queryable, message: OutgoingMessage<T>): Promise<string> {
-    const encoded = this.#deps.encode(message);
+    const [id] = await this.enqueueAll(tx, [message]);
+    return id as string;
+  }
+
+  /** Like `enqueue`, for many messages in one statement; resolves to their ids, in order. */
+  async enqueueAll<T>(tx: Queryable, messages: readonly OutgoingMessage<T>[]): Promise<string[]> {
+    if (messages.length === 0) return [];
+    const encoded = messages.map((m) => this.#deps.encode(m));
     await outboxStore.insert(tx, encoded);
-    return encoded.id;
+    return encoded.map((m) => m.id);
   }
 }

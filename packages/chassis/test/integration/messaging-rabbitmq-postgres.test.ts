@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startTestService } from '../../src/testing/index.js';
 import { describeMessagingBehaviour, unique } from '../support/messaging-behaviour.js';
@@ -7,6 +8,41 @@ import { waitFor } from '../support/registry-behaviour.js';
 const backends = () => ({ db: { url: inject('postgresUrl') }, messaging: { url: inject('amqpUrl') } });
 
 describeMessagingBehaviour({ name: 'PostgreSQL + RabbitMQ', overrides: backends });
+
+describe("outbox with the application's own pg client", () => {
+  it('joins a transaction opened on a pg.Client, and publishes only after its COMMIT', async () => {
+    const topic = unique('audit.recorded');
+    const received: unknown[] = [];
+    const { service } = await startTestService({
+      name: 'audit',
+      overrides: backends(),
+      setup: (s) => s.messaging.consume(topic, (message) => void received.push(message.payload)),
+    });
+    const client = new pg.Client({ connectionString: inject('postgresUrl') });
+    await client.connect();
+    try {
+      await client.query('begin');
+      await service.outbox.enqueueAll(client, [
+        { topic, key: 'a', payload: { n: 1 } },
+        { topic, key: 'a', payload: { n: 2 } },
+      ]);
+      // Not committed yet: nothing may be published.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(received).toEqual([]);
+      await client.query('commit');
+      await waitFor(
+        'both',
+        async () => received.length,
+        (n) => n === 2,
+        5000,
+      );
+      expect(received).toEqual([{ n: 1 }, { n: 2 }]);
+    } finally {
+      await client.end();
+      await service.stop();
+    }
+  });
+});
 
 describe('outbox relays of two instances on one database', () => {
   const running: { stop(): Promise<boolean> }[] = [];
