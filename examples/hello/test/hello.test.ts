@@ -31,6 +31,21 @@ describe('hello service', () => {
     expect(response.headers.get('content-type')).toContain('application/problem+json');
   });
 
+  it('records a greeting, and its consumer counts the published event', async () => {
+    const posted = await fetch(`${url}/greetings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'Grace' }),
+    });
+    expect(posted.status).toBe(202);
+    let count = 0;
+    for (let i = 0; i < 200 && count === 0; i++) {
+      count = ((await (await fetch(`${url}/greetings/Grace/count`)).json()) as { count: number }).count;
+      if (count === 0) await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    expect(count).toBe(1);
+  });
+
   it('is ready and documents its route', async () => {
     expect((await fetch(`${url}/health/ready`)).status).toBe(200);
     const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
