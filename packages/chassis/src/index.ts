@@ -21,8 +21,10 @@ export {
   type ServiceCapabilities,
   type ServiceContext,
   SHUTDOWN_PHASES,
+  type ShutdownOverrides,
   type ShutdownPhase,
   type StopHookOptions,
+  shutdownBudgetMs,
 } from './core/index.js';
 export {
   type BuiltInConfig,

@@ -12,4 +12,5 @@ export type {
   StopHookOptions,
 } from './service-context.js';
 export { ServiceHost, type ServiceHostOptions, type ShutdownSettings } from './service-host.js';
+export { type ShutdownOverrides, shutdownBudgetMs } from './shutdown-budget.js';
 export { SHUTDOWN_PHASES, type ShutdownPhase } from './shutdown-phases.js';

@@ -10,6 +10,7 @@ import type {
   ServiceContext,
   StopHookOptions,
 } from './service-context.js';
+import { shutdownBudgetMs } from './shutdown-budget.js';
 import { SHUTDOWN_PHASES, type ShutdownPhase } from './shutdown-phases.js';
 
 export interface ShutdownSettings {
@@ -181,7 +182,7 @@ export class ServiceHost<C> {
 
   /** The longest a stop can take, for process-level watchdogs. */
   get shutdownBoundMs(): number {
-    return this.#shutdown.preStopDelayMs + Object.values(this.#shutdown.timeouts).reduce((a, b) => a + b, 0);
+    return shutdownBudgetMs(this.#shutdown);
   }
 }
 

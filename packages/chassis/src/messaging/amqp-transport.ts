@@ -14,6 +14,7 @@ import {
 /** Attempt number of a delivery, carried by the copies this transport re-publishes. */
 const ATTEMPT_HEADER = 'x-keelson-attempt';
 const KEY_HEADER = 'x-keelson-key';
+const PUBLISH_HEADER = 'x-keelson-publish';
 
 export interface AmqpTransportOptions {
   url: string;
@@ -33,6 +34,8 @@ interface ActiveSubscription {
   consumerTag: string | undefined;
   inFlight: Set<Promise<void>>;
   cancelled: boolean;
+  /** Timer of the next attempt to consume again after its channel failed. */
+  retry?: NodeJS.Timeout;
 }
 
 /**
@@ -49,7 +52,10 @@ export class AmqpTransport implements Transport {
   readonly #connection: AmqpConnection;
   readonly #subscriptions = new Set<ActiveSubscription>();
   #publisher: ConfirmChannel | undefined;
-  /** Message ids the broker returned as unroutable, until their confirm arrives. */
+  #opening: Promise<ConfirmChannel> | undefined;
+  /** Numbers each publish, so that a return is matched to its publish even when a message id repeats. */
+  #publishes = 0;
+  /** Publish numbers the broker returned as unroutable, until their confirm arrives. */
   readonly #returned = new Set<string>();
   readonly #retryQueues = new Set<string>();
 
@@ -95,10 +101,11 @@ export class AmqpTransport implements Transport {
     };
     this.#subscriptions.add(subscription);
     const connection = this.#connection.current;
-    if (connection) await this.#consume(connection, subscription);
+    if (connection) await this.#consumeOrRetry(connection, subscription);
     return {
       cancel: async () => {
         subscription.cancelled = true;
+        clearTimeout(subscription.retry);
         this.#subscriptions.delete(subscription);
         const { channel, consumerTag } = subscription;
         if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => {});
@@ -109,45 +116,68 @@ export class AmqpTransport implements Transport {
   }
 
   async redrive(queue: string, limit = Number.POSITIVE_INFINITY): Promise<number> {
-    const connection = await this.#connection.whenConnected(this.#options.publishTimeoutMs);
-    const channel = await connection.createChannel();
-    let moved = 0;
-    try {
-      while (moved < limit) {
-        const dead = await channel.get(`${queue}.dlq`, { noAck: false });
-        if (!dead) break;
-        const headers = { ...(dead.properties.headers ?? {}) } as Record<string, unknown>;
-        for (const name of Object.values(DEAD_LETTER_HEADERS)) delete headers[name];
-        delete headers[ATTEMPT_HEADER];
-        const publisher = await this.#publishChannel();
-        await this.#confirm(publisher, '', queue, dead.content, {
-          ...dead.properties,
-          headers,
-        } as Options.Publish);
-        channel.ack(dead);
-        moved++;
-      }
-    } finally {
-      await channel.close().catch(() => {});
-    }
-    return moved;
+    return this.#withDeadLetters(
+      queue,
+      async (channel, dlq, waiting) => {
+        let moved = 0;
+        // Only what is there now: messages dead-lettered again meanwhile wait for the next redrive.
+        while (moved < Math.min(limit, waiting)) {
+          const dead = await channel.get(dlq, { noAck: false });
+          if (!dead) break;
+          const headers = { ...(dead.properties.headers ?? {}) } as Record<string, unknown>;
+          for (const name of Object.values(DEAD_LETTER_HEADERS)) delete headers[name];
+          delete headers[ATTEMPT_HEADER];
+          const publisher = await this.#publishChannel();
+          await this.#confirm(publisher, '', queue, dead.content, {
+            ...dead.properties,
+            headers,
+          } as Options.Publish);
+          channel.ack(dead);
+          moved++;
+        }
+        return moved;
+      },
+      0,
+    );
   }
 
   async deadLetters(queue: string, limit = 100): Promise<TransportMessage[]> {
+    // Closing the channel without acks puts every message back where it was.
+    return this.#withDeadLetters(
+      queue,
+      async (channel, dlq, waiting) => {
+        const found: TransportMessage[] = [];
+        while (found.length < Math.min(limit, waiting)) {
+          const dead = await channel.get(dlq, { noAck: false });
+          if (!dead) break;
+          found.push(decode(dead));
+        }
+        return found;
+      },
+      [],
+    );
+  }
+
+  /** Runs `work` on a channel of its own; a queue without dead-letter queue gives `none`. */
+  async #withDeadLetters<T>(
+    queue: string,
+    work: (channel: Channel, dlq: string, waiting: number) => Promise<T>,
+    none: T,
+  ): Promise<T> {
     const connection = await this.#connection.whenConnected(this.#options.publishTimeoutMs);
     const channel = await connection.createChannel();
-    const found: TransportMessage[] = [];
+    // A missing queue closes the channel with an error; without a listener it would close the connection.
+    channel.on('error', () => {});
+    const dlq = `${queue}.dlq`;
     try {
-      while (found.length < limit) {
-        const dead = await channel.get(`${queue}.dlq`, { noAck: false });
-        if (!dead) break;
-        found.push(decode(dead));
-      }
+      const { messageCount } = await channel.checkQueue(dlq);
+      return await work(channel, dlq, messageCount);
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return none;
+      throw error;
     } finally {
-      // Closing without acks puts every message back where it was.
       await channel.close().catch(() => {});
     }
-    return found;
   }
 
   async ping(): Promise<void> {
@@ -158,6 +188,7 @@ export class AmqpTransport implements Transport {
     await Promise.allSettled(
       [...this.#subscriptions].map(async (s) => {
         s.cancelled = true;
+        clearTimeout(s.retry);
         if (s.channel && s.consumerTag) await s.channel.cancel(s.consumerTag).catch(() => {});
         await Promise.allSettled([...s.inFlight]);
       }),
@@ -167,26 +198,43 @@ export class AmqpTransport implements Transport {
   }
 
   async #onConnected(connection: ChannelModel): Promise<void> {
+    // amqplib's recovery listens for errors only once this setup is done: an error before would crash.
+    connection.on('error', (error: Error) =>
+      this.#options.log.warn({ err: error }, 'broker connection error'),
+    );
+    this.#publisher = await this.#openPublisher(connection);
+    this.#retryQueues.clear();
+    // One queue that cannot be declared must not keep the others (and publishing) down.
+    for (const subscription of this.#subscriptions) await this.#consumeOrRetry(connection, subscription);
+  }
+
+  async #openPublisher(connection: ChannelModel): Promise<ConfirmChannel> {
     const publisher = await connection.createConfirmChannel();
     publisher.on('error', (error: Error) => this.#options.log.warn({ err: error }, 'publish channel error'));
     publisher.on('return', (returned: ConsumeMessage) => {
-      const id = returned.properties.messageId as string | undefined;
-      if (id) this.#returned.add(id);
+      const nonce = returned.properties.headers?.[PUBLISH_HEADER];
+      if (nonce !== undefined) this.#returned.add(String(nonce));
     });
     publisher.on('close', () => {
       if (this.#publisher === publisher) this.#publisher = undefined;
     });
     await publisher.assertExchange(this.#options.exchange, 'topic', { durable: true });
-    this.#publisher = publisher;
-    this.#retryQueues.clear();
-    for (const subscription of this.#subscriptions) await this.#consume(connection, subscription);
+    return publisher;
   }
 
   async #publishChannel(): Promise<ConfirmChannel> {
     if (this.#publisher) return this.#publisher;
-    await this.#connection.whenConnected(this.#options.publishTimeoutMs);
-    if (!this.#publisher) throw new Error('no publish channel: the broker connection was lost');
-    return this.#publisher;
+    const connection = await this.#connection.whenConnected(this.#options.publishTimeoutMs);
+    // The connection is up but the channel was closed by a channel error: open another, once.
+    this.#opening ??= this.#openPublisher(connection)
+      .then((publisher) => {
+        this.#publisher = publisher;
+        return publisher;
+      })
+      .finally(() => {
+        this.#opening = undefined;
+      });
+    return this.#opening;
   }
 
   /** Publishes and resolves on the broker's ack; a return before the ack means unroutable. */
@@ -197,16 +245,17 @@ export class AmqpTransport implements Transport {
     body: Buffer,
     properties: Options.Publish,
   ): Promise<void> {
-    const id = properties.messageId ?? '';
+    const nonce = String(++this.#publishes);
+    const headers = { ...properties.headers, [PUBLISH_HEADER]: nonce };
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(
         () => reject(new Error(`no confirm from the broker within ${this.#options.publishTimeoutMs} ms`)),
         this.#options.publishTimeoutMs,
       );
       try {
-        channel.publish(exchange, routingKey, body, { ...properties, mandatory: true }, (error) => {
+        channel.publish(exchange, routingKey, body, { ...properties, headers, mandatory: true }, (error) => {
           clearTimeout(timer);
-          const returned = this.#returned.delete(id);
+          const returned = this.#returned.delete(nonce);
           if (error)
             reject(error instanceof Error ? error : new Error(`the broker refused the message: ${error}`));
           else if (returned) reject(new UnroutableError(routingKey));
@@ -234,12 +283,43 @@ export class AmqpTransport implements Transport {
     };
   }
 
+  /**
+   * Declares the subscription's queues and consumes; when that fails, or its channel closes later
+   * while the connection stays up (a channel error, the broker's consumer timeout, the queue
+   * deleted), it tries again after a delay. A lost connection is left to the reconnect.
+   */
+  async #consumeOrRetry(connection: ChannelModel, subscription: ActiveSubscription): Promise<void> {
+    if (subscription.cancelled) return;
+    try {
+      await this.#consume(connection, subscription);
+    } catch (error) {
+      this.#options.log.warn({ err: error, queue: subscription.spec.queue }, 'cannot consume: trying again');
+      this.#consumeLater(connection, subscription);
+    }
+  }
+
+  #consumeLater(connection: ChannelModel, subscription: ActiveSubscription): void {
+    clearTimeout(subscription.retry);
+    subscription.retry = setTimeout(() => {
+      if (!subscription.cancelled && this.#connection.current === connection)
+        void this.#consumeOrRetry(connection, subscription);
+    }, this.#options.reconnect.initialDelayMs * 4);
+  }
+
   async #consume(connection: ChannelModel, subscription: ActiveSubscription): Promise<void> {
     const { queue, topics, prefetch } = subscription.spec;
     const channel = await connection.createChannel();
     channel.on('error', (error: Error) =>
       this.#options.log.warn({ err: error, queue }, 'consumer channel error'),
     );
+    channel.on('close', () => {
+      if (
+        subscription.channel === channel &&
+        !subscription.cancelled &&
+        this.#connection.current === connection
+      )
+        this.#consumeLater(connection, subscription);
+    });
     await channel.prefetch(prefetch);
     await channel.assertExchange(this.#options.exchange, 'topic', { durable: true });
     await channel.assertQueue(`${queue}.dlq`, { durable: true });
@@ -252,7 +332,8 @@ export class AmqpTransport implements Transport {
     subscription.channel = channel;
     if (subscription.cancelled) return void (await channel.close().catch(() => {}));
     const { consumerTag } = await channel.consume(queue, (raw) => {
-      if (!raw) return; // cancelled by the broker (queue deleted): the next reconnect declares it again
+      // Cancelled by the broker (queue deleted): declare it and consume again.
+      if (!raw) return void channel.close().catch(() => {});
       const handled = this.#deliver(channel, subscription, raw);
       subscription.inFlight.add(handled);
       void handled.finally(() => subscription.inFlight.delete(handled));
@@ -268,7 +349,13 @@ export class AmqpTransport implements Transport {
     const settle = async (what: string, forward?: () => Promise<void>) => {
       if (settled) throw new Error(`delivery of message ${message.id} was already settled; cannot ${what}`);
       settled = true;
-      await forward?.();
+      try {
+        await forward?.();
+      } catch (error) {
+        // Not forwarded: the message is nacked back to the queue below, not left unacknowledged.
+        settled = false;
+        throw error;
+      }
       // An ack on a channel that has since closed is void: the broker redelivers the message.
       try {
         channel.ack(raw);
@@ -339,7 +426,7 @@ function decode(raw: Message): TransportMessage {
   const headers: Record<string, string> = {};
   let key: string | undefined;
   for (const [name, value] of Object.entries(properties.headers ?? {})) {
-    if (name === ATTEMPT_HEADER) continue;
+    if (name === ATTEMPT_HEADER || name === PUBLISH_HEADER) continue;
     if (name === KEY_HEADER) key = String(value);
     else if (value !== undefined && value !== null)
       headers[name] = Buffer.isBuffer(value) ? value.toString() : String(value);

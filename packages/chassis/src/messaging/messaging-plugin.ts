@@ -79,19 +79,27 @@ export const messagingPlugin = definePlugin({
       check: () => transport.ping(),
     });
 
+    // Batches until a short one, so that cleanup keeps up with any message rate.
+    const deleteOldInboxEntries = async () => {
+      try {
+        for (let i = 0; i < 50; i++) {
+          const { rowCount } = await ctx.db.query(
+            `delete from keelson_inbox where ctid in (select ctid from keelson_inbox
+               where processed_at < now() - make_interval(secs => $1::double precision / 1000) limit 5000)`,
+            [settings.inbox.retentionMs],
+          );
+          if (rowCount < 5000) break;
+        }
+      } catch (error) {
+        ctx.log.warn({ err: error }, 'inbox cleanup failed');
+      }
+    };
     let cleanup: NodeJS.Timeout | undefined;
     ctx.onStart(async () => {
       await messaging.start();
       // Old inbox entries go, in small batches, whenever the database is in use.
       cleanup = setInterval(() => {
-        if (!ctx.db.opened) return;
-        void ctx.db
-          .query(
-            `delete from keelson_inbox where ctid in (select ctid from keelson_inbox
-               where processed_at < now() - make_interval(secs => $1::double precision / 1000) limit 1000)`,
-            [settings.inbox.retentionMs],
-          )
-          .catch((error: unknown) => ctx.log.warn({ err: error }, 'inbox cleanup failed'));
+        if (ctx.db.opened) void deleteOldInboxEntries();
       }, 60_000).unref();
     });
     ctx.onStop(() => messaging.stopConsumers(), { phase: 'consumers' });

@@ -40,6 +40,7 @@ interface Registration {
   queue: string;
   prefetch: number;
   onDelivery: ReturnType<typeof createDeliveryHandler>;
+  subscribing?: Promise<void>;
   subscription?: Subscription;
 }
 
@@ -118,12 +119,17 @@ export class Messaging {
     for (const topic of list) checkTopic(topic.replace(/[#*]/g, 'x'));
     const { service, prefetch, retry, tracing, metrics, log } = this.#deps;
     const queue = options.queue ?? `${service}.${list.join('+')}`;
+    const queuePrefetch = options.prefetch ?? prefetch;
+    if (!Number.isInteger(queuePrefetch) || queuePrefetch < 1)
+      throw new TypeError(
+        `prefetch of "${queue}" must be a whole number of at least 1, not ${queuePrefetch}`,
+      );
     if (this.#registrations.some((r) => r.queue === queue))
       throw new Error(`queue "${queue}" already has a consumer in this service; give one a queue option`);
     const registration: Registration = {
       topics: list,
       queue,
-      prefetch: options.prefetch ?? prefetch,
+      prefetch: queuePrefetch,
       onDelivery: createDeliveryHandler({
         queue,
         system: this.#system,
@@ -141,7 +147,7 @@ export class Messaging {
       }),
     };
     this.#registrations.push(registration);
-    if (this.#started) void this.#subscribe(registration);
+    if (this.#started) this.#subscribe(registration);
   }
 
   /** Moves up to `limit` dead-lettered messages of a queue back into it (attempts start again). */
@@ -159,6 +165,24 @@ export class Messaging {
     return this.#registrations.map((r) => r.queue);
   }
 
+  /**
+   * Connects to the broker without starting consumers, and resolves once it answers; throws the
+   * last error after `timeoutMs` (for tools such as `keelson doctor`).
+   */
+  async connect(timeoutMs: number): Promise<void> {
+    const { transport } = this.#deps;
+    await transport.start();
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return await transport.ping();
+      } catch (error) {
+        if (Date.now() >= until) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+
   async start(): Promise<void> {
     await this.#deps.transport.start();
     this.#started = true;
@@ -168,7 +192,12 @@ export class Messaging {
   /** Stops deliveries and waits for the handlers in flight (the `consumers` shutdown phase). */
   async stopConsumers(): Promise<void> {
     this.#started = false;
-    await Promise.all(this.#registrations.map((r) => r.subscription?.cancel()));
+    await Promise.all(
+      this.#registrations.map(async (r) => {
+        await r.subscribing;
+        await r.subscription?.cancel();
+      }),
+    );
   }
 
   close(): Promise<void> {
@@ -179,11 +208,20 @@ export class Messaging {
     return this.#deps.transport.kind === 'amqp' ? 'rabbitmq' : 'in-process';
   }
 
-  async #subscribe(registration: Registration): Promise<void> {
-    registration.subscription = await this.#deps.transport.subscribe(
-      { queue: registration.queue, topics: registration.topics, prefetch: registration.prefetch },
-      registration.onDelivery,
-    );
+  /** Subscribes; a failure is logged, never thrown at whoever called `consume` after start. */
+  #subscribe(registration: Registration): Promise<void> {
+    registration.subscribing = this.#deps.transport
+      .subscribe(
+        { queue: registration.queue, topics: registration.topics, prefetch: registration.prefetch },
+        registration.onDelivery,
+      )
+      .then(
+        (subscription) => {
+          registration.subscription = subscription;
+        },
+        (error: unknown) => this.#deps.log.error({ err: error, queue: registration.queue }, 'cannot consume'),
+      );
+    return registration.subscribing;
   }
 
   #producerSpan(topic: string) {

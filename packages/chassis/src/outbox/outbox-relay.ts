@@ -30,6 +30,8 @@ export interface RelayDependencies {
 }
 
 const CLEANUP_INTERVAL_MS = 60_000;
+const CLEANUP_BATCH = 5000;
+const CLEANUP_MAX_BATCHES = 50;
 
 /**
  * Publishes committed outbox rows. One batch is one transaction: claim, publish, wait for every
@@ -174,6 +176,9 @@ export class OutboxRelay {
   async #cleanup(): Promise<void> {
     if (Date.now() - this.#lastCleanup < CLEANUP_INTERVAL_MS) return;
     this.#lastCleanup = Date.now();
-    await outboxStore.deletePublished(this.#deps.db, this.#deps.settings.retentionMs);
+    // Batches until a short one, so that cleanup keeps up with any publishing rate.
+    for (let i = 0; i < CLEANUP_MAX_BATCHES; i++)
+      if ((await outboxStore.deletePublished(this.#deps.db, this.#deps.settings.retentionMs)) < CLEANUP_BATCH)
+        break;
   }
 }

@@ -96,6 +96,15 @@ export const OUTBOX_MIGRATIONS: Migration[] = [
 export const outboxStore = {
   /** One statement for any number of messages; ids follow the order given. */
   async insert(tx: Queryable, messages: readonly TransportMessage[]): Promise<void> {
+    const keys = [...new Set(messages.flatMap((m) => (m.key === undefined ? [] : [m.key])))];
+    // Held until the producer's transaction ends: the relay cannot take a key while rows of it may
+    // still commit, so a key's rows go out in the order they were written even when two transactions
+    // commit the other way round. Only tried: a producer never waits for the relay.
+    if (keys.length > 0)
+      await tx.query(
+        `select pg_try_advisory_xact_lock_shared(${KEY_LOCK_CLASS}, hashtext(k)) from unnest($1::text[]) as k`,
+        [keys],
+      );
     await tx.query(
       `insert into keelson_outbox (message_id, topic, key, body, content_type, headers, source, created_at)
        select m.id, m.topic, m.key, m.body, m.content_type, m.headers, m.source, clock_timestamp()
@@ -130,13 +139,16 @@ export const outboxStore = {
       [limit],
     );
     const keys = await tx.query<{ key: string }>(
+      // The candidates are chosen before any lock is tried: a lock condition next to the LIMIT would
+      // be tried on every pending key, holding thousands of locks for a batch of a few hundred.
       `select key from (
-         select distinct on (key) key, id, available_at from keelson_outbox
-          where key is not null and published_at is null
-          order by key, id) heads
-        where available_at <= now()
-          and pg_try_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(key))
-        order by id limit $1`,
+         select key, id from (
+           select distinct on (key) key, id, available_at from keelson_outbox
+            where key is not null and published_at is null
+            order by key, id) heads
+          where available_at <= now()
+          order by id limit $1) candidates
+        where pg_try_advisory_xact_lock(${KEY_LOCK_CLASS}, hashtext(key))`,
       [limit],
     );
     const keyed =

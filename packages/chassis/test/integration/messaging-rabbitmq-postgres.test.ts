@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startTestService } from '../../src/testing/index.js';
@@ -8,6 +9,51 @@ import { waitFor } from '../support/registry-behaviour.js';
 const backends = () => ({ db: { url: inject('postgresUrl') }, messaging: { url: inject('amqpUrl') } });
 
 describeMessagingBehaviour({ name: 'PostgreSQL + RabbitMQ', overrides: backends });
+
+describe('consumers on RabbitMQ', () => {
+  it('consume again when the broker cancels them (their queue deleted)', async () => {
+    const topic = unique('catalog.updated');
+    const received: unknown[] = [];
+    const { service } = await startTestService({
+      name: 'catalog',
+      overrides: backends(),
+      setup: (s) => s.messaging.consume(topic, (message) => void received.push(message.payload)),
+    });
+    try {
+      await service.messaging.publish({ topic, payload: { n: 1 } });
+      await waitFor(
+        'first',
+        async () => received.length,
+        (n) => n === 1,
+        5000,
+      );
+      const admin = await amqp.connect(inject('amqpUrl'));
+      const channel = await admin.createChannel();
+      await channel.deleteQueue(service.messaging.queues[0] as string);
+      await admin.close();
+      // The queue is declared and bound again by the consumer itself.
+      await waitFor(
+        'consuming again',
+        async () =>
+          service.messaging.publish({ topic, payload: { n: 2 } }).then(
+            () => true,
+            () => false,
+          ),
+        Boolean,
+        10_000,
+      );
+      await waitFor(
+        'second',
+        async () => received.length,
+        (n) => n >= 2,
+        5000,
+      );
+      expect(received.at(-1)).toEqual({ n: 2 });
+    } finally {
+      await service.stop();
+    }
+  });
+});
 
 describe("outbox with the application's own pg client", () => {
   it('joins a transaction opened on a pg.Client, and publishes only after its COMMIT', async () => {

@@ -157,6 +157,9 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
       );
       expect(seen[3]).toBe(1);
       expect(await service.messaging.deadLetters(queue)).toEqual([]);
+      // A queue that never had dead letters: nothing to read, nothing to move, no error.
+      expect(await service.messaging.deadLetters(unique('never.declared'))).toEqual([]);
+      expect(await service.messaging.redrive(unique('never.declared'))).toBe(0);
     });
 
     it('dead-letters a malformed payload at once', async () => {
