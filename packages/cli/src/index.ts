@@ -1,2 +1,3 @@
-export type { CliOutput } from './cli-output.js';
+export type { CliEnvironment, CliOutput } from './cli-output.js';
+export type { Choice, Prompter } from './prompts/prompter.js';
 export { runCli } from './run-cli.js';

@@ -1,0 +1,35 @@
+import validateName from 'validate-npm-package-name';
+
+/** The forms of a new service's name that templates use. */
+export interface ServiceName {
+  /** As given: the npm package name, e.g. `@acme/order-service` or `order-service`. */
+  packageName: string;
+  /** Without the scope: the service name in logs, metrics and the registry, e.g. `order-service`. */
+  kebab: string;
+  /** `OrderService`. */
+  pascal: string;
+  /** `order_service`. */
+  snake: string;
+}
+
+/** The name's forms; throws an error that says every rule the name breaks. */
+export function parseServiceName(name: string): ServiceName {
+  const problems: string[] = [];
+  const result = validateName(name);
+  if (!result.validForNewPackages) problems.push(...(result.errors ?? []), ...(result.warnings ?? []));
+  const kebab = name.replace(/^@[^/]+\//, '');
+  // The chassis' own rule for service names, and a letter first so that identifiers can be derived.
+  if (!/^[a-z][a-z0-9._-]{0,62}$/.test(kebab))
+    problems.push(
+      'the name (without a scope) must start with a letter and hold only a-z, 0-9, ".", "_", "-", at most 63',
+    );
+  if (problems.length > 0)
+    throw new Error(`invalid service name "${name}": ${[...new Set(problems)].join('; ')}`);
+  const words = kebab.split(/[^a-z0-9]+/).filter(Boolean);
+  return {
+    packageName: name,
+    kebab,
+    pascal: words.map((w) => w[0]?.toUpperCase() + w.slice(1)).join(''),
+    snake: words.join('_'),
+  };
+}
