@@ -1,6 +1,8 @@
 import { hostname } from 'node:os';
 import type { Writable } from 'node:stream';
 import type { DestinationStream } from 'pino';
+import { accessTokensPlugin } from './access-tokens/index.js';
+import { auditPlugin } from './audit/index.js';
 import {
   ConfigError,
   type ConfigSchema,
@@ -23,12 +25,17 @@ import {
   type ShutdownSettings,
 } from './core/index.js';
 import { databasePlugin } from './database/index.js';
+import { dynamicConfigPlugin } from './dynamic-config/index.js';
+import { exceptionsPlugin } from './exceptions/index.js';
 import { healthPlugin } from './health/index.js';
 import { httpPlugin } from './http/index.js';
+import { infoPlugin } from './info/index.js';
+import { loadSheddingPlugin } from './load-shedding/index.js';
 import { createLogger, type LogMixin, loggingConfigSchema } from './logging/index.js';
 import { messagingPlugin } from './messaging/index.js';
 import { metricsPlugin } from './metrics/index.js';
 import { outboxPlugin } from './outbox/index.js';
+import { rateLimitPlugin } from './rate-limit/index.js';
 import { registryPlugin } from './registry/index.js';
 import { type ClientDefaults, clientsPlugin } from './resilience/index.js';
 import { tracingPlugin } from './tracing/index.js';
@@ -37,11 +44,24 @@ declare module './core/service-context.js' {
   interface ServiceCapabilities {
     /** The service logger's extension point: `ctx.logging.addMixin(() => ({ trace_id }))`. */
     logging: { addMixin(mixin: LogMixin): void };
+    /** Names of the registered plugins, in registration order. */
+    plugins: readonly string[];
   }
 }
 
-/** The plugins every service gets (the clients plugin too); a service's own plugins come after them. */
-const BUILT_IN_PLUGINS: readonly AnyPlugin[] = [httpPlugin, tracingPlugin, metricsPlugin, healthPlugin];
+/**
+ * The plugins every service gets (the clients plugin too); a service's own plugins come after them.
+ * The official plugins among them (load shedding, rate limiting, access tokens, audit, exceptions,
+ * dynamic config) do nothing until their `<key>.enabled` is set.
+ */
+const BUILT_IN_PLUGINS: readonly AnyPlugin[] = [
+  httpPlugin,
+  tracingPlugin,
+  metricsPlugin,
+  healthPlugin,
+  infoPlugin,
+  dynamicConfigPlugin,
+];
 
 /** Config keys of the runtime and the built-in plugins. */
 export type BuiltInConfig = CoreConfig &
@@ -53,7 +73,14 @@ export type BuiltInConfig = CoreConfig &
   InferConfig<typeof registryPlugin extends Plugin<infer S> ? S : never> &
   InferConfig<typeof databasePlugin extends Plugin<infer S> ? S : never> &
   InferConfig<typeof messagingPlugin extends Plugin<infer S> ? S : never> &
-  InferConfig<typeof outboxPlugin extends Plugin<infer S> ? S : never>;
+  InferConfig<typeof outboxPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof infoPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof dynamicConfigPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof loadSheddingPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<ReturnType<typeof rateLimitPlugin> extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof accessTokensPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof auditPlugin extends Plugin<infer S> ? S : never> &
+  InferConfig<typeof exceptionsPlugin extends Plugin<infer S> ? S : never>;
 
 export interface CreateServiceOptions<S extends ConfigSchema> {
   /** Service name: in logs, metrics, health, OpenAPI, and (later) the registry. */
@@ -106,15 +133,22 @@ export async function createService<const S extends ConfigSchema = {}>(
       `Invalid service name "${options.name}": letters, digits, ".", "_" and "-", at most 63`,
     );
   }
-  const plugins = orderPlugins([
+  // A service's own plugin of a built-in's name (a configured instance of it) takes its place.
+  const own = new Set((options.plugins ?? []).map((p) => p.name));
+  const builtIns: AnyPlugin[] = [
     ...BUILT_IN_PLUGINS,
+    loadSheddingPlugin,
+    rateLimitPlugin(),
     clientsPlugin(options.clients),
+    accessTokensPlugin,
     registryPlugin,
     databasePlugin,
     messagingPlugin,
     outboxPlugin,
-    ...(options.plugins ?? []),
-  ]);
+    auditPlugin,
+    exceptionsPlugin,
+  ];
+  const plugins = orderPlugins([...builtIns.filter((p) => !own.has(p.name)), ...(options.plugins ?? [])]);
   const env = options.env ?? process.env;
   const handleProcess = options.handleProcess ?? true;
   const core = withVersionDefault(coreConfigSchema, options.version);
@@ -136,13 +170,7 @@ export async function createService<const S extends ConfigSchema = {}>(
       ...(options.overrides ? { overrides: options.overrides } : {}),
     });
   } catch (error) {
-    // A service that owns its process stops here, with the list and nothing else: exit code 78
-    // (EX_CONFIG) tells an orchestrator the configuration is wrong, not the code.
-    if (handleProcess && error instanceof ConfigError) {
-      process.stderr.write(`${options.name}: ${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
+    stopOnConfigError(error, options.name, handleProcess);
   }
   const builtIn = config as unknown as { get(path: string): unknown };
   const version = builtIn.get('service.version') as string;
@@ -176,7 +204,14 @@ export async function createService<const S extends ConfigSchema = {}>(
     shutdown: builtIn.get('shutdown') as ShutdownSettings,
   });
   host.context.provide('logging', { addMixin });
-  await host.register(plugins);
+  host.context.provide('plugins', Object.freeze(plugins.map((p) => p.name)));
+  try {
+    await host.register(plugins);
+  } catch (error) {
+    // A plugin's checks across its keys fail as a ConfigError too: the same answer as for the files.
+    const cause = (error as { cause?: unknown }).cause;
+    stopOnConfigError(cause instanceof ConfigError ? cause : error, options.name, handleProcess);
+  }
   logger.debug({ config: config.redacted() }, 'configuration loaded');
 
   let release: (() => void) | undefined;
@@ -214,4 +249,16 @@ function withVersionDefault(schema: typeof coreConfigSchema, version: string | u
     ...schema,
     service: { ...schema.service, version: { ...schema.service.version, default: version } },
   };
+}
+
+/**
+ * Rethrows; but a service that owns its process stops on a ConfigError with the list and nothing
+ * else: exit code 78 (EX_CONFIG) tells an orchestrator the configuration is wrong, not the code.
+ */
+function stopOnConfigError(error: unknown, name: string, handleProcess: boolean): never {
+  if (handleProcess && error instanceof ConfigError) {
+    process.stderr.write(`${name}: ${error.message}\n`);
+    process.exit(78);
+  }
+  throw error;
 }

@@ -1,19 +1,44 @@
 export {
+  AccessTokenError,
+  type AccessTokens,
+  accessTokensPlugin,
+  type Principal,
+  type RouteAuth,
+} from './access-tokens/index.js';
+export {
+  type AuditEntry,
+  AuditEntryError,
+  AuditLog,
+  type AuditOutcome,
+  type AuditRouteOptions,
+  type AuditVerification,
+  auditPlugin,
+} from './audit/index.js';
+export {
   addConfigFormat,
+  type ConfigChange,
+  type ConfigChangeListener,
   type ConfigEntry,
   ConfigError,
   type ConfigLeaf,
   type ConfigPath,
+  type ConfigReload,
   type ConfigSchema,
   type ConfigValue,
   type ConfigViolation,
   type InferConfig,
+  type ReloadOptions,
+  type RuntimeLayer,
   type ServiceConfig,
 } from './config/index.js';
 export {
   type AnyPlugin,
   type CoreConfig,
   definePlugin,
+  type ErrorChannel,
+  type ErrorContext,
+  type ErrorListener,
+  type ErrorSource,
   type LifecycleHook,
   type LifecycleState,
   type Plugin,
@@ -40,6 +65,15 @@ export {
   ServiceDatabase,
   type Transaction,
 } from './database/index.js';
+export { dynamicConfigPlugin, type ReloadOrigin } from './dynamic-config/index.js';
+export {
+  createExceptionsPlugin,
+  type ExceptionEvent,
+  type ExceptionReporter,
+  type ExceptionsPluginOptions,
+  type ExceptionTracking,
+  exceptionsPlugin,
+} from './exceptions/index.js';
 export {
   type CheckResult,
   HEALTH_CONTENT_TYPE,
@@ -57,6 +91,12 @@ export {
   type ProblemInit,
   problem,
 } from './http/index.js';
+export { infoPlugin, type ServiceInfo } from './info/index.js';
+export {
+  type LoadSheddingSettings,
+  loadSheddingConfigSchema,
+  loadSheddingPlugin,
+} from './load-shedding/index.js';
 export { DEFAULT_REDACT_PATHS, type LogMixin } from './logging/index.js';
 export {
   type ConsumeOptions,
@@ -74,6 +114,14 @@ export {
 } from './messaging/index.js';
 export { type FastHistogram, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
 export { Outbox } from './outbox/index.js';
+export {
+  type RateLimitPluginOptions,
+  type RateLimitSettings,
+  type RateLimitStore,
+  type RateLimitStoreConstructor,
+  rateLimitConfigSchema,
+  rateLimitPlugin,
+} from './rate-limit/index.js';
 export {
   Discovery,
   type InstanceState,
@@ -97,6 +145,7 @@ export {
   type HttpHeaders,
   type HttpResponse,
   HttpStatusError,
+  type RequestHeadersHook,
   TimeoutError,
 } from './resilience/index.js';
 export {

@@ -5,7 +5,12 @@ import { ConfigError, type ConfigViolation } from './config-error.js';
 import { describeFormat } from './describe-format.js';
 import { type ConfigFile, readConfigFiles, valueAt } from './read-config-files.js';
 import { checkRawValue, type Environment, readEnvironment } from './read-environment.js';
-import { type ConfigEntry, createServiceConfig, type ServiceConfig } from './service-config.js';
+import {
+  type ConfigEntry,
+  createServiceConfig,
+  type RuntimeLayer,
+  type ServiceConfig,
+} from './service-config.js';
 
 // A share between 0 and 1 (sampling ratios, budgets); convict has no format for it.
 convict.addFormat({
@@ -25,15 +30,18 @@ export interface LoadConfigOptions {
   argv: readonly string[];
   /** Values set in code; above the files, below env and flags. */
   overrides?: Record<string, unknown>;
+  /** Values set at run time (dynamic configuration): above code overrides, below env and flags. */
+  runtime?: RuntimeLayer;
 }
 
 /**
  * Loads configuration with the precedence defaults < config/default.json < config/<NODE_ENV>.json <
- * config/local.json < code overrides < environment < flags, validates it strictly and throws one
- * {@link ConfigError} that lists every violation.
+ * config/local.json < code overrides < runtime layer < environment < flags, validates it strictly
+ * and throws one {@link ConfigError} that lists every violation. The result can load itself again
+ * from the same options (`config.reload()`).
  */
 export function loadConfig<T>(options: LoadConfigOptions): ServiceConfig<T> {
-  const { schema, env, argv, overrides } = options;
+  const { schema, env, argv, overrides, runtime } = options;
   const violations: ConfigViolation[] = [];
   const environment = readEnvironment(schema.leaves, env, violations);
   const flags = yargsParser([...argv], { configuration: { 'dot-notation': false } }) as Record<
@@ -50,13 +58,17 @@ export function loadConfig<T>(options: LoadConfigOptions): ServiceConfig<T> {
           violations,
         );
 
+  const runtimeValues = runtime ? parseRuntime(runtime, schema.leaves, violations) : undefined;
+
   const config = convict(schema.schema as convict.Schema<T>, { env: environment.values, args: [...argv] });
   for (const file of files) config.load(file.values);
   if (overrides) config.load(overrides);
+  if (runtimeValues) config.load(runtimeValues);
 
   const originOf = (key: string, leaf?: ComposedLeaf['leaf']): string => {
     if (leaf && flags[leaf.arg] !== undefined) return `flag --${leaf.arg}`;
     if (leaf && environment.sources.has(leaf.env)) return `env ${environment.sources.get(leaf.env)}`;
+    if (runtime && valueAt(runtimeValues, key) !== undefined) return `${runtime.source}${key}`;
     if (overrides && valueAt(overrides, key) !== undefined) return 'code';
     const file = lastFileWith(files, key);
     return file ? `file ${file.name}` : 'default';
@@ -67,7 +79,9 @@ export function loadConfig<T>(options: LoadConfigOptions): ServiceConfig<T> {
     config.validate({ allowed: 'strict' });
   } catch (error) {
     for (const line of (error as Error).message.split('\n')) {
-      violations.push(toViolation(line, byKey, originOf, flags, environment.values, files, overrides));
+      violations.push(
+        toViolation(line, byKey, originOf, flags, environment.values, files, overrides, runtimeValues),
+      );
     }
   }
   // A flag rejected on its raw text reaches convict too, which reports it a second time.
@@ -86,9 +100,53 @@ export function loadConfig<T>(options: LoadConfigOptions): ServiceConfig<T> {
       env: leaf.env,
       flag: `--${leaf.arg}`,
       sensitive: leaf.sensitive === true,
+      reloadable: leaf.reloadable === true,
     }))
     .sort((a, b) => a.key.localeCompare(b.key));
-  return createServiceConfig<T>(config.getProperties() as T, entries);
+  return createServiceConfig<T>(config.getProperties() as T, entries, {
+    configDir: options.configDir,
+    load: (next) => loadConfig<T>({ ...options, ...(next ? { runtime: next } : {}) }),
+  });
+}
+
+const UNSAFE_PARTS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** The runtime layer's JSON texts as one nested object; text that is not JSON is a violation. */
+function parseRuntime(
+  runtime: RuntimeLayer,
+  leaves: readonly ComposedLeaf[],
+  violations: ConfigViolation[],
+): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(runtime.entries)) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (error) {
+      const sensitive = leaves.find((l) => l.key === key)?.leaf.sensitive === true;
+      violations.push({
+        key,
+        problem: `invalid JSON (${(error as Error).message}); a string needs quotes: "text"`,
+        origin: `${runtime.source}${key}`,
+        value: sensitive ? '[redacted]' : JSON.stringify(text),
+      });
+      continue;
+    }
+    const parts = key.split('.');
+    // A key names config, never an object's prototype.
+    if (parts.some((part) => part === '' || UNSAFE_PARTS.has(part))) {
+      violations.push({ key, problem: 'not a known configuration key', origin: `${runtime.source}${key}` });
+      continue;
+    }
+    let node = values;
+    for (const part of parts.slice(0, -1)) {
+      const child = Object.hasOwn(node, part) ? node[part] : undefined;
+      node[part] = child !== null && typeof child === 'object' && !Array.isArray(child) ? child : {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts.at(-1) as string] = value;
+  }
+  return values;
 }
 
 function lastFileWith(files: readonly ConfigFile[], key: string): ConfigFile | undefined {
@@ -141,6 +199,7 @@ function toViolation(
   env: Record<string, string>,
   files: readonly ConfigFile[],
   overrides: Record<string, unknown> | undefined,
+  runtimeValues: Record<string, unknown> | undefined,
 ): ConfigViolation {
   const undeclared = UNDECLARED.exec(line);
   if (undeclared?.[1]) {
@@ -157,6 +216,7 @@ function toViolation(
   if (origin.startsWith('flag')) raw = flags[leaf.arg];
   else if (origin.startsWith('env')) raw = env[leaf.env];
   else if (origin === 'code') raw = valueAt(overrides, key);
+  else if (runtimeValues && valueAt(runtimeValues, key) !== undefined) raw = valueAt(runtimeValues, key);
   else if (origin.startsWith('file')) raw = valueAt(lastFileWith(files, key)?.values, key);
   else raw = leaf.default;
   return {

@@ -13,6 +13,11 @@ export interface ConfigLeaf<T = unknown> extends Omit<SchemaObj<T>, 'format' | '
   /** Never printed: redacted in logs, errors, explain output and every endpoint. */
   sensitive?: boolean;
   nullable?: boolean;
+  /**
+   * May change while the service runs (dynamic configuration): a reload applies the new value and
+   * tells `config.onChange` subscribers. Mark a key only when its owner reads it again or subscribes.
+   */
+  reloadable?: boolean;
 }
 
 /** A config schema fragment: nested objects whose leaves are {@link ConfigLeaf}s. */

@@ -1,4 +1,10 @@
 export { coreConfigSchema } from './config-schema.js';
+export {
+  ErrorChannel,
+  type ErrorContext,
+  type ErrorListener,
+  type ErrorSource,
+} from './error-channel.js';
 export { PluginError } from './errors.js';
 export { Lifecycle, type LifecycleListener, type LifecycleState } from './lifecycle.js';
 export { type AnyPlugin, definePlugin, type Plugin } from './plugin.js';

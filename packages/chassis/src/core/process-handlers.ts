@@ -10,6 +10,7 @@ export interface ManagedService {
 
 // Process-wide by nature: one set of listeners however many services live in the process.
 const services = new Set<ManagedService>();
+const fatalListeners = new Set<(error: unknown, origin: string) => void>();
 let shuttingDown = false;
 let firstSignal: { signal: NodeJS.Signals; at: number } | undefined;
 
@@ -30,6 +31,14 @@ function onSignal(signal: NodeJS.Signals): void {
 }
 
 function onFatal(error: unknown, origin: string): void {
+  // Reported before anything stops, so exception trackers see the crash while they still run.
+  for (const listener of fatalListeners) {
+    try {
+      listener(error, origin);
+    } catch {
+      // A failing tracker must not keep the process from draining and exiting.
+    }
+  }
   for (const svc of services) svc.log.fatal({ err: error, origin }, 'fatal %s: shutting down', origin);
   if (!shuttingDown) void shutdownAll(origin, 1);
 }
@@ -53,6 +62,16 @@ async function shutdownAll(reason: string, exitCode: number): Promise<void> {
   }, bound).unref();
   const results = await Promise.all(all.map((s) => s.stop(reason).catch(() => false)));
   process.exit(results.every(Boolean) ? exitCode : 1);
+}
+
+/**
+ * Calls the listener with every uncaught exception and unhandled rejection the process-level
+ * handlers catch (while some service manages the process), before the drain starts. Every running
+ * service subscribes, since a crash of the process is a crash of each of them.
+ */
+export function onProcessFatal(listener: (error: unknown, origin: string) => void): () => void {
+  fatalListeners.add(listener);
+  return () => fatalListeners.delete(listener);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { InferConfig, ServiceConfig } from '../config/index.js';
 import type { coreConfigSchema } from './config-schema.js';
+import type { ErrorChannel } from './error-channel.js';
 import type { Lifecycle, LifecycleState } from './lifecycle.js';
 import type { ShutdownPhase } from './shutdown-phases.js';
 
@@ -33,6 +34,8 @@ export interface ServiceContext<C = CoreConfig> extends ServiceCapabilities {
   readonly log: Logger;
   readonly state: LifecycleState;
   readonly lifecycle: Pick<Lifecycle, 'onTransition' | 'state'>;
+  /** Unhandled errors: `report` them, `track` background tasks; exception tracking listens here. */
+  readonly errors: ErrorChannel;
   /** Runs when the service starts, in plugin order, after every plugin has registered. */
   onStart(hook: LifecycleHook): void;
   /** Runs during shutdown in its phase; within a phase, in reverse plugin order. */

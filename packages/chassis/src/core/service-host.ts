@@ -1,9 +1,11 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ServiceConfig } from '../config/index.js';
+import { ErrorChannel } from './error-channel.js';
 import { Lifecycle } from './lifecycle.js';
 import type { AnyPlugin } from './plugin.js';
 import { orderPlugins } from './plugin-order.js';
+import { onProcessFatal } from './process-handlers.js';
 import type {
   LifecycleHook,
   ServiceCapabilities,
@@ -47,6 +49,7 @@ export class ServiceHost<C> {
   readonly #stopHooks: StopHook[] = [];
   #starting: Promise<void> | undefined;
   #stopping: Promise<boolean> | undefined;
+  #releaseFatal: (() => void) | undefined;
 
   constructor(options: ServiceHostOptions<C>) {
     this.#log = options.logger;
@@ -60,6 +63,7 @@ export class ServiceHost<C> {
       config: options.config,
       log: options.logger,
       lifecycle,
+      errors: new ErrorChannel(options.logger),
       get state() {
         return lifecycle.state;
       },
@@ -105,6 +109,10 @@ export class ServiceHost<C> {
     if (this.lifecycle.state !== 'STARTING')
       throw new Error(`Cannot start a service that is ${this.lifecycle.state}`);
     const began = performance.now();
+    const errors = this.context.errors;
+    this.#releaseFatal = onProcessFatal((error, origin) =>
+      errors.report(error, { source: 'process', origin }),
+    );
     for (const { plugin, hook } of this.#startHooks) {
       if (this.lifecycle.state !== 'STARTING')
         throw new Error(`Start interrupted: the service is ${this.lifecycle.state}`);
@@ -114,6 +122,7 @@ export class ServiceHost<C> {
         this.#log.error({ err: error, plugin }, 'start failed in plugin "%s"', plugin);
         this.lifecycle.transition('FAILED');
         await this.#runShutdownPhases();
+        this.#releaseFatal?.();
         throw error;
       }
     }
@@ -142,6 +151,7 @@ export class ServiceHost<C> {
     this.#log.info({ reason }, 'service draining');
     if (this.#shutdown.preStopDelayMs > 0) await delay(this.#shutdown.preStopDelayMs);
     const clean = await this.#runShutdownPhases();
+    this.#releaseFatal?.();
     this.lifecycle.transition('STOPPED');
     this.#log.info({ clean }, 'service stopped');
     return clean;

@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorChannel } from '../core/index.js';
 import {
   type FieldError,
   PROBLEM_CONTENT_TYPE,
@@ -51,15 +52,38 @@ function toProblem(error: FastifyError, exposeInternals: boolean): ProblemDetail
   return problem(status, error.message, { stack: error.stack?.split('\n') });
 }
 
+/** Reports a 5xx to the error channel; false when nobody listens. */
+function reportFailure(
+  errors: Pick<ErrorChannel, 'report'> | undefined,
+  error: unknown,
+  request: FastifyRequest,
+  statusCode: number,
+): boolean {
+  if (!errors) return false;
+  const route = request.routeOptions.url;
+  return errors.report(error, {
+    source: 'http',
+    requestId: request.id,
+    method: request.method,
+    statusCode,
+    ...(route ? { route } : {}),
+  });
+}
+
 /**
  * Every error becomes `application/problem+json` (RFC 9457): validation errors list each failing
  * field, unknown routes are 404 and wrong methods 405 with `Allow`, and a 5xx is logged with its
- * request id but answered without internals unless the service runs in development.
+ * request id (or reported to exception tracking, which logs it) but answered without internals
+ * unless the service runs in development.
  */
-export function installProblemHandlers(app: FastifyInstance, options: { exposeInternals: boolean }): void {
+export function installProblemHandlers(
+  app: FastifyInstance,
+  options: { exposeInternals: boolean; errors?: Pick<ErrorChannel, 'report'> },
+): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const body = toProblem(error, options.exposeInternals);
-    if (body.status >= 500) request.log.error({ err: error }, 'request failed');
+    if (body.status >= 500 && !reportFailure(options.errors, error, request, body.status))
+      request.log.error({ err: error }, 'request failed');
     body.instance = request.url;
     body.requestId = request.id;
     if (body.status === 429 || body.status === 503)

@@ -58,7 +58,10 @@ export const httpPlugin = definePlugin({
     if (config.get('http.accessLog')) installAccessLog(app);
     // Fail closed: internals appear only when the environment was set to development on purpose.
     const envOrigin = config.explain().find((entry) => entry.key === 'env')?.origin;
-    installProblemHandlers(app, { exposeInternals: ctx.env === 'development' && envOrigin !== 'default' });
+    installProblemHandlers(app, {
+      exposeInternals: ctx.env === 'development' && envOrigin !== 'default',
+      errors: ctx.errors,
+    });
     if (config.get('http.docs.enabled'))
       await registerOpenApi(app, { title: ctx.name, version: ctx.version });
 

@@ -7,6 +7,7 @@ export const loggingConfigSchema = {
       format: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
       default: 'info',
       env: 'LOG_LEVEL',
+      reloadable: true,
     },
     pretty: {
       doc: 'Human-readable lines instead of JSON. "auto" means: when stdout is a terminal and env is development.',

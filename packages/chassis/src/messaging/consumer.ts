@@ -1,5 +1,6 @@
-import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { context, isSpanContextValid, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import type { ErrorChannel } from '../core/index.js';
 import type { Transaction } from '../database/index.js';
 import type { Tracing } from '../tracing/index.js';
 import { decodePayload, type IncomingMessage } from './message.js';
@@ -32,6 +33,8 @@ export interface ConsumerDependencies {
   tracing: Pick<Tracing, 'enabled' | 'tracer' | 'extract'>;
   metrics: ConsumerMetrics;
   log: Logger;
+  /** Where handler failures are reported (every failed attempt). */
+  errors?: Pick<ErrorChannel, 'report'>;
 }
 
 /**
@@ -42,7 +45,7 @@ export interface ConsumerDependencies {
  * the inbox in the handler's transaction, so a duplicate is acked without running the handler.
  */
 export function createDeliveryHandler(deps: ConsumerDependencies): (delivery: Delivery) => Promise<void> {
-  const { queue, system, handler, retry, inbox, tracing, metrics, log } = deps;
+  const { queue, system, handler, retry, inbox, tracing, metrics, log, errors } = deps;
   return async (delivery) => {
     const { message: raw, attempt } = delivery;
     const labels = { queue, topic: raw.topic };
@@ -103,18 +106,30 @@ export function createDeliveryHandler(deps: ConsumerDependencies): (delivery: De
       span?.recordException(error as Error);
       span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
       metrics.duration.observe(labels, (performance.now() - began) / 1000);
+      const ids = span?.spanContext() ?? trace.getSpanContext(parent);
+      const reported = errors?.report(error, {
+        source: 'consumer',
+        topic: raw.topic,
+        queue,
+        messageId: raw.id,
+        attempt,
+        deadLettered: attempt >= retry.maxAttempts,
+        ...(ids && isSpanContextValid(ids) ? { traceId: ids.traceId, spanId: ids.spanId } : {}),
+      });
+      // Exception tracking logs the stack (once per kind of error); these lines keep the decision.
+      const failure = reported ? { error: describeError(error) } : { err: error };
       if (attempt < retry.maxAttempts) {
         const delayMs = retry.delaysMs[Math.min(attempt - 1, retry.delaysMs.length - 1)] ?? 1000;
         metrics.failed.inc({ ...labels, reason: 'retry' });
         log.warn(
-          { err: error, messageId: raw.id, queue, attempt, delayMs },
+          { ...failure, messageId: raw.id, queue, attempt, delayMs },
           'handler failed: retrying later',
         );
         await delivery.retryLater(delayMs);
       } else {
         metrics.failed.inc({ ...labels, reason: 'dead-lettered' });
         log.error(
-          { err: error, messageId: raw.id, queue, attempt },
+          { ...failure, messageId: raw.id, queue, attempt },
           'handler failed on the last attempt: dead-lettered',
         );
         await delivery.deadLetter(describeError(error));

@@ -62,6 +62,7 @@ export const messagingPlugin = definePlugin({
       tracing: ctx.tracing,
       metrics: createMessagingMetrics(ctx.metrics),
       log: ctx.log,
+      errors: ctx.errors,
       inbox: (queue, messageId, fn) =>
         ctx.db.transaction(async (tx) => {
           const recorded = await tx.query(

@@ -1,5 +1,6 @@
 import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { Logger } from 'pino';
+import type { ErrorChannel } from '../core/index.js';
 import type { Transaction } from '../database/index.js';
 import type { Tracing } from '../tracing/index.js';
 import { createDeliveryHandler, type MessageHandler, type RetrySettings } from './consumer.js';
@@ -31,6 +32,8 @@ export interface MessagingDependencies {
   tracing: Tracing;
   metrics: { consumer: ConsumerMetrics; publisher: PublisherMetrics };
   log: Logger;
+  /** Where consumers report handler failures. */
+  errors?: Pick<ErrorChannel, 'report'>;
   /** The idempotent consumers' inbox: runs `fn` after recording the id; false for a duplicate. */
   inbox(queue: string, messageId: string, fn: (tx: Transaction) => Promise<void>): Promise<boolean>;
 }
@@ -144,6 +147,7 @@ export class Messaging {
         tracing,
         metrics: metrics.consumer,
         log: log.child({ queue }),
+        ...(this.#deps.errors ? { errors: this.#deps.errors } : {}),
       }),
     };
     this.#registrations.push(registration);

@@ -9,7 +9,7 @@ import {
   clientConfigSchema,
 } from './config-schema.js';
 import type { EndpointResolver } from './endpoint-resolver.js';
-import { HttpClient } from './http-client.js';
+import { HttpClient, type RequestHeadersHook } from './http-client.js';
 
 /** The service's outgoing HTTP clients, one per downstream. */
 export interface HttpClients {
@@ -20,6 +20,11 @@ export interface HttpClients {
   http(name: string): HttpClient;
   /** Where clients without a fixed base URL find an instance; the service registry sets it. */
   setResolver(resolver: EndpointResolver): void;
+  /**
+   * Adds headers to every attempt of every client (credentials, tenant ids), run in the async
+   * context of the call; a plugin passes on what the request being handled carries this way.
+   */
+  addRequestHeaders(hook: RequestHeadersHook): void;
 }
 
 declare module '../core/service-context.js' {
@@ -58,6 +63,7 @@ export function clientsPlugin(declared: Readonly<Record<string, ClientDefaults>>
     register(ctx) {
       const clients = new Map<string, HttpClient>();
       let resolver: EndpointResolver | undefined;
+      const requestHeaders: RequestHeadersHook[] = [];
       let metrics: ClientMetrics | undefined;
       const config = ctx.config as unknown as { get(path: string): unknown };
 
@@ -107,6 +113,7 @@ export function clientsPlugin(declared: Readonly<Record<string, ClientDefaults>>
           metrics: clientMetrics,
           tracing: ctx.tracing,
           resolver: () => resolver,
+          requestHeaders,
         });
       };
 
@@ -122,6 +129,9 @@ export function clientsPlugin(declared: Readonly<Record<string, ClientDefaults>>
         },
         setResolver(next) {
           resolver = next;
+        },
+        addRequestHeaders(hook) {
+          requestHeaders.push(hook);
         },
       });
       ctx.onStop(async () => {

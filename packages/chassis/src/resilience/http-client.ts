@@ -17,6 +17,15 @@ const ATTEMPT_TIMEOUT_CODES = new Set([
 
 export type HttpHeaders = Record<string, string | string[] | undefined>;
 
+/**
+ * Adds headers to every attempt of every client, in the async context of the call (so it can see
+ * the request being handled). `headers` already holds the caller's own headers.
+ */
+export type RequestHeadersHook = (
+  headers: Record<string, string>,
+  call: { readonly client: string; readonly method: string; readonly path: string },
+) => void;
+
 export interface HttpCallOptions {
   /** Query parameters; undefined values are left out. */
   query?: Record<string, string | number | boolean | undefined>;
@@ -48,6 +57,8 @@ export interface HttpClientDependencies {
   tracing: Pick<Tracing, 'enabled' | 'tracer' | 'inject'> | undefined;
   /** The resolver of clients without a fixed base URL; looked up per attempt. */
   resolver(): EndpointResolver | undefined;
+  /** Hooks that add headers to each attempt; the list may grow after the client is made. */
+  requestHeaders?: readonly RequestHeadersHook[];
 }
 
 interface Call extends HttpCall {
@@ -159,6 +170,8 @@ export class HttpClient {
       endpoint = this.#fixedEndpoint ?? (await this.#resolve());
       const target = this.#fixed ?? splitBaseUrl(endpoint.url);
       const headers: Record<string, string> = { ...call.headers };
+      const hooks = this.#deps.requestHeaders;
+      if (hooks) for (const hook of hooks) hook(headers, call);
       // With tracing off, a context the application made active itself still travels on.
       tracing?.inject(headers, span ? trace.setSpan(parent, span) : parent);
       if (span?.isRecording()) describeAttempt(span, call, target.origin, target.basePath, attempt);

@@ -10,4 +10,10 @@ export {
   HttpStatusError,
   TimeoutError,
 } from './errors.js';
-export { type HttpCallOptions, HttpClient, type HttpHeaders, type HttpResponse } from './http-client.js';
+export {
+  type HttpCallOptions,
+  HttpClient,
+  type HttpHeaders,
+  type HttpResponse,
+  type RequestHeadersHook,
+} from './http-client.js';

@@ -214,11 +214,19 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
       });
       await waitFor('marker', async () => received.includes('marker'), Boolean, 5000);
       expect(received).toEqual(['committed-1', 'committed-2', 'marker']);
-      const { rows } = await service.db.query<{ pending: string }>(
-        'select count(*) as pending from keelson_outbox where published_at is null and topic = $1',
-        [topic],
+      // Marked sent after the confirm, possibly just after the consumer saw the message.
+      await waitFor(
+        'every row marked sent',
+        async () =>
+          (
+            await service.db.query<{ pending: string }>(
+              'select count(*) as pending from keelson_outbox where published_at is null and topic = $1',
+              [topic],
+            )
+          ).rows[0]?.pending,
+        (pending) => Number(pending) === 0,
+        5000,
       );
-      expect(Number(rows[0]?.pending)).toBe(0);
     });
 
     it('idempotent consumer: a duplicate is acked without running the handler again', async () => {

@@ -1,0 +1,58 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { FastifyRequest } from 'fastify';
+import { auditPlugin } from '../../src/audit/index.js';
+import { startTestService } from '../../src/testing/index.js';
+
+type TestOptions = NonNullable<Parameters<typeof startTestService<{}>>[0]>;
+
+/**
+ * Starts a test service with the audit plugin, unless createService already includes it among its
+ * built-ins (it says so by refusing a second one, before it builds anything).
+ */
+export async function startAudited(options: TestOptions) {
+  try {
+    return await startTestService({ ...options, plugins: [...(options.plugins ?? []), auditPlugin] });
+  } catch (error) {
+    if (error instanceof Error && /"audit" is registered twice/.test(error.message))
+      return startTestService(options);
+    throw error;
+  }
+}
+
+/** Polls until `condition` holds; fails naming `what` after `timeoutMs`. */
+export async function waitFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await delay(20);
+  }
+}
+
+/** What an authentication plugin leaves on the request; set by a test hook instead of a token. */
+export function setPrincipal(request: FastifyRequest, subject: string): void {
+  (request as { principal?: unknown }).principal = { subject };
+}
+
+/** The value of one sample in a Prometheus text exposition, 0 when absent. */
+export function sample(text: string, series: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
+export interface AuditRowView {
+  id: string;
+  subject: string | null;
+  action: string;
+  resource: string | null;
+  outcome: string;
+  request_id: string | null;
+  trace_id: string | null;
+  details: Record<string, unknown> | null;
+  prev_hash: string | null;
+  hash: string | null;
+  at: Date;
+}
