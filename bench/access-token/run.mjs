@@ -8,19 +8,20 @@
 //
 // `node access-token/run.mjs` runs the benchmark; the script starts its servers as
 // `node access-token/run.mjs --serve <plain|tokens|uncached> --jwks <url>`.
-import { spawn } from 'node:child_process';
 import { generateKeyPairSync, sign } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { cpus } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mean, saveResults } from '../lib/results.mjs';
+import { runHelloRounds } from '../lib/rounds.mjs';
+import { spawnServer, stopServers } from '../lib/servers.mjs';
+import { ROUND_OPTIONS, ROUND_USAGE, readRoundSettings } from '../lib/settings.mjs';
 
 const here = fileURLToPath(import.meta.url);
 const resultsDir = join(dirname(here), '..', 'results');
 const resultFile = join(resultsDir, 'access-token.latest.json');
-const START_TIMEOUT_MS = 20_000;
 const ISSUER = 'https://id.bench.test';
 const AUDIENCE = 'bench';
 
@@ -28,11 +29,7 @@ const { values } = parseArgs({
   options: {
     serve: { type: 'string' },
     jwks: { type: 'string' },
-    duration: { type: 'string' },
-    rounds: { type: 'string' },
-    warmup: { type: 'string' },
-    connections: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+    ...ROUND_OPTIONS,
   },
 });
 
@@ -79,37 +76,6 @@ async function serve(mode, jwksUrl) {
   process.stdin.resume();
 }
 
-function readSettings() {
-  if (values.help) {
-    process.stdout.write(
-      [
-        'Usage: node access-token/run.mjs [options]',
-        '  --duration <s>     length of one measured round per server (BENCH_DURATION, 5)',
-        '  --rounds <n>       measured rounds per server (BENCH_ROUNDS, 3)',
-        '  --warmup <s>       warm-up per server before the first round (BENCH_WARMUP, 3)',
-        '  --connections <n>  concurrent connections (BENCH_CONNECTIONS, 50)',
-        '',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
-  const number = (name, fallback, min) => {
-    const raw = values[name] ?? process.env[`BENCH_${name.toUpperCase()}`] ?? String(fallback);
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min) {
-      process.stderr.write(`--${name} must be a number >= ${min}, got "${raw}"\n`);
-      process.exit(2);
-    }
-    return value;
-  };
-  return {
-    duration: number('duration', 5, 1),
-    rounds: number('rounds', 3, 1),
-    warmup: number('warmup', 3, 0),
-    connections: number('connections', 50, 1),
-  };
-}
-
 /** An RS256 key pair, its key set, and a token valid for the whole run, made with node:crypto. */
 function makeToken() {
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -146,72 +112,9 @@ async function startJwks(jwks) {
   };
 }
 
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
 /** Starts one server in a child process and resolves with its port once it listens. */
 function startServer(mode, jwksUrl) {
-  const child = spawn(process.execPath, [here, '--serve', mode, '--jwks', jwksUrl], {
-    cwd: dirname(here),
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderrTail = '';
-  child.stderr.on('data', (chunk) => {
-    stderrTail = (stderrTail + chunk).slice(-4000);
-  });
-  return new Promise((resolve, reject) => {
-    let pending = '';
-    let found = false;
-    const fail = (message) => {
-      if (found) return;
-      found = true;
-      clearTimeout(timer);
-      reject(new Error(`${mode}: ${message}${stderrTail ? `\n${stderrTail}` : ''}`));
-    };
-    const timer = setTimeout(() => fail(`not listening after ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    child.stdout.on('data', (chunk) => {
-      if (found) return;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = (lines.pop() ?? '').slice(-65_536);
-      for (const line of lines) {
-        let parsed;
-        try {
-          parsed = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (typeof parsed.port === 'number' && parsed.level === undefined) {
-          found = true;
-          clearTimeout(timer);
-          resolve({ child, port: parsed.port });
-          return;
-        }
-      }
-    });
-    child.once('exit', (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
-  });
-}
-
-async function stopServers() {
-  await Promise.all(
-    [...children].map(
-      (child) =>
-        new Promise((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  return spawnServer({ label: mode, args: [here, '--serve', mode, '--jwks', jwksUrl], cwd: dirname(here) });
 }
 
 /** Checks both servers answer as expected before any load, so a broken setup fails loudly. */
@@ -228,43 +131,8 @@ async function checkServers(servers, token) {
     if (got !== want) throw new Error(`${what}: answered ${got}, expected ${want}`);
 }
 
-/** CPU time (user + system) of a process in µs, from /proc (Linux; undefined elsewhere). */
-function cpuMicros(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
-}
-
-async function load(autocannon, port, token, settings, seconds) {
-  return new Promise((resolve, reject) => {
-    autocannon(
-      {
-        url: `http://127.0.0.1:${port}/hello`,
-        connections: settings.connections,
-        duration: seconds,
-        headers: { authorization: `Bearer ${token}` },
-      },
-      (error, result) => {
-        if (error) return reject(error);
-        resolve({
-          reqPerSec: result.requests.average,
-          requests: result.requests.total,
-          p99Ms: result.latency.p99,
-          errors: result.errors + result.timeouts,
-          non2xx: result.non2xx,
-        });
-      },
-    );
-  });
-}
-
 async function main() {
-  const settings = readSettings();
-  const { default: autocannon } = await import('autocannon');
+  const settings = readRoundSettings(values, ['Usage: node access-token/run.mjs [options]', ...ROUND_USAGE]);
   const { jwks, token } = makeToken();
   const keySet = await startJwks(jwks);
   const passed = Object.keys(process.env).filter((name) => name.startsWith('ACCESS_TOKENS_'));
@@ -287,35 +155,18 @@ async function main() {
       servers.push({ mode, label, pid: child.pid, port, rounds: [] });
     }
     await checkServers(servers, token);
-    if (settings.warmup > 0)
-      for (const server of servers) {
-        const warm = await load(autocannon, server.port, token, settings, settings.warmup);
-        process.stdout.write(`warm-up ${server.label}: ${warm.reqPerSec.toFixed(0)} req/s\n`);
-      }
-    for (let round = 1; round <= settings.rounds; round++) {
-      for (const server of servers) {
-        const before = cpuMicros(server.pid);
-        const result = await load(autocannon, server.port, token, settings, settings.duration);
-        const after = cpuMicros(server.pid);
-        result.cpuMicrosPerRequest =
-          before === undefined || after === undefined ? null : (after - before) / result.requests;
-        server.rounds.push(result);
-        process.stdout.write(
-          `round ${round}/${settings.rounds} ${server.label.padEnd(21)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s` +
-            `  p99 ${result.p99Ms} ms` +
-            (result.cpuMicrosPerRequest === null
-              ? ''
-              : `  server CPU ${result.cpuMicrosPerRequest.toFixed(1)} µs/req`) +
-            `  errors ${result.errors}  non-2xx ${result.non2xx}\n`,
-        );
-      }
-    }
+    await runHelloRounds({
+      servers,
+      settings,
+      headers: { authorization: `Bearer ${token}` },
+      warmedUp: (server, warm) =>
+        process.stdout.write(`warm-up ${server.label}: ${warm.reqPerSec.toFixed(0)} req/s\n`),
+    });
   } finally {
     await stopServers();
     await keySet.close();
   }
 
-  const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const summary = Object.fromEntries(
     servers.map((s) => [
       s.mode,
@@ -350,26 +201,17 @@ async function main() {
     `key set fetches: ${keySet.fetches} (one per server with access tokens: then cached)\n`,
   );
 
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(
-    resultFile,
-    `${JSON.stringify(
-      {
-        benchmark: 'access-token',
-        date: new Date().toISOString(),
-        node: process.version,
-        cpus: cpus().length,
-        settings,
-        servers: summary,
-        ratio: Number(ratio.toFixed(3)),
-        ratioCacheOff: Number(uncachedRatio.toFixed(3)),
-        keySetFetches: keySet.fetches,
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  process.stdout.write(`results: ${relative(process.cwd(), resultFile)}\n`);
+  saveResults(resultFile, {
+    benchmark: 'access-token',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    settings,
+    servers: summary,
+    ratio: Number(ratio.toFixed(3)),
+    ratioCacheOff: Number(uncachedRatio.toFixed(3)),
+    keySetFetches: keySet.fetches,
+  });
   if (Object.values(summary).some((s) => s.errors > 0)) {
     process.stderr.write('some requests failed: the figures above are not comparable\n');
     process.exitCode = 1;

@@ -1,19 +1,20 @@
 // HTTP overhead of the chassis: the same route on bare fastify and on a default chassis service,
 // each in its own child process, loaded by the same autocannon settings from this process.
 // Rounds alternate between the two servers so drifts of a shared machine hit both alike.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { mean, saveResults } from '../lib/results.mjs';
+import { runAlternatingRounds } from '../lib/rounds.mjs';
+import { BenchError, spawnServer, stopServers } from '../lib/servers.mjs';
+import { ROUND_OPTIONS, ROUND_USAGE, readNumberSetting, readRoundSettings } from '../lib/settings.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const resultsDir = join(here, '..', 'results');
 const resultFile = join(resultsDir, 'http-overhead.latest.json');
 const TARGET_RATIO = 0.9;
-const START_TIMEOUT_MS = 20_000;
 
 // Chassis config variables in our environment reach the chassis child (that is how a feature is
 // switched off to attribute its cost); they are named in the output so no run passes for defaults.
@@ -38,53 +39,22 @@ const SERVERS = [
 function readSettings() {
   const { values } = parseArgs({
     options: {
-      duration: { type: 'string' },
-      rounds: { type: 'string' },
-      warmup: { type: 'string' },
-      connections: { type: 'string' },
+      ...ROUND_OPTIONS,
       pipelining: { type: 'string' },
       profile: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (values.help) {
-    process.stdout.write(
-      [
-        'Usage: node http-overhead/run.mjs [options]',
-        '  --duration <s>     length of one measured round per server (BENCH_DURATION, 5)',
-        '  --rounds <n>       measured rounds per server (BENCH_ROUNDS, 3)',
-        '  --warmup <s>       warm-up per server before the first round (BENCH_WARMUP, 3)',
-        '  --connections <n>  concurrent connections (BENCH_CONNECTIONS, 50)',
-        '  --pipelining <n>   requests in flight per connection (BENCH_PIPELINING, 1)',
-        '  --profile          run both servers under node --cpu-prof (results/profiles/)',
-        '',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
-  const number = (name, fallback, min) => {
-    const raw = values[name] ?? process.env[`BENCH_${name.toUpperCase()}`] ?? String(fallback);
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min) {
-      process.stderr.write(`--${name} must be a number >= ${min}, got "${raw}"\n`);
-      process.exit(2);
-    }
-    return value;
-  };
   return {
-    duration: number('duration', 5, 1),
-    rounds: number('rounds', 3, 1),
-    warmup: number('warmup', 3, 0),
-    connections: number('connections', 50, 1),
-    pipelining: number('pipelining', 1, 1),
+    ...readRoundSettings(values, [
+      'Usage: node http-overhead/run.mjs [options]',
+      ...ROUND_USAGE,
+      '  --pipelining <n>   requests in flight per connection (BENCH_PIPELINING, 1)',
+      '  --profile          run both servers under node --cpu-prof (results/profiles/)',
+    ]),
+    pipelining: readNumberSetting(values, 'pipelining', 1, 1),
     profile: values.profile,
   };
 }
-
-/** A failure the runner reports in one line: the stack would only point into the runner. */
-class BenchError extends Error {}
-
-const children = new Set();
 
 /** Starts one server in a child process and resolves with its port once it is listening. */
 function startServer(server, profile) {
@@ -95,81 +65,13 @@ function startServer(server, profile) {
         `--cpu-prof-name=${server.name}.cpuprofile`,
       ]
     : [];
-  const child = spawn(process.execPath, [...nodeArgs, join(here, server.script)], {
+  return spawnServer({
+    label: server.label,
+    args: [...nodeArgs, join(here, server.script)],
     cwd: here,
-    // The child's stdin stays open as a lifeline: it exits when this process goes away.
-    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'production', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' },
   });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-
-  // stderr only matters when something fails: keep its tail, not all of it.
-  let stderrTail = '';
-  child.stderr.on('data', (chunk) => {
-    stderrTail = (stderrTail + chunk).slice(-4000);
-  });
-
-  return new Promise((resolve, reject) => {
-    let pending = '';
-    let found = false;
-    const fail = (message) => {
-      if (found) return;
-      found = true;
-      clearTimeout(timer);
-      reject(new BenchError(`${server.label}: ${message}${stderrTail ? `\n${stderrTail}` : ''}`));
-    };
-    const timer = setTimeout(() => fail(`not listening after ${START_TIMEOUT_MS} ms`), START_TIMEOUT_MS);
-    // The chassis logs JSON lines around the port line; once the port is known the rest of stdout
-    // is read and dropped so the pipe never fills and nothing accumulates.
-    child.stdout.on('data', (chunk) => {
-      if (found) return;
-      pending += chunk;
-      const lines = pending.split('\n');
-      pending = (lines.pop() ?? '').slice(-65_536);
-      for (const line of lines) {
-        if (!line.startsWith('{')) continue;
-        let parsed;
-        try {
-          parsed = JSON.parse(line);
-        } catch {
-          continue;
-        }
-        if (typeof parsed.port === 'number' && parsed.level === undefined) {
-          found = true;
-          pending = '';
-          clearTimeout(timer);
-          resolve({ child, port: parsed.port });
-          return;
-        }
-      }
-    });
-    child.once('error', (error) => fail(error.message));
-    child.once('exit', (code, signal) => fail(`exited before listening (code ${code}, signal ${signal})`));
-  });
 }
-
-/** Stops the children gracefully (so profiles get written), then forcefully. */
-async function stopServers() {
-  const exits = [...children].map(
-    (child) =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => {
-          clearTimeout(force);
-          resolve();
-        });
-        child.kill('SIGTERM');
-      }),
-  );
-  await Promise.all(exits);
-}
-
-// Last resort for any path that exits without stopping them.
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
 
 let activeRun;
 let interrupted = false;
@@ -249,24 +151,6 @@ function load(port, settings, seconds) {
   });
 }
 
-/**
- * CPU time (user + system) a process has used, in µs, from /proc (Linux; undefined elsewhere).
- * Unlike req/s it barely moves when a shared machine lends the core to someone else, so CPU per
- * request is the steadier measure of overhead on a noisy host.
- */
-function cpuMicros(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Clock ticks of USER_HZ, 100 on Linux.
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
-}
-
-const mean = (values) => values.reduce((sum, v) => sum + v, 0) / values.length;
 const sum = (values) => values.reduce((total, v) => total + v, 0);
 
 function aggregate(rounds) {
@@ -313,7 +197,6 @@ async function main() {
     process.stdout.write(`chassis overrides: ${list.join(' ')}\n`);
   }
 
-  const labelWidth = Math.max(...SERVERS.map((s) => s.label.length));
   const running = [];
   for (const server of SERVERS) {
     const { child, port } = await startServer(server, settings.profile);
@@ -321,32 +204,20 @@ async function main() {
     running.push({ ...server, pid: child.pid, port, rounds: [], warmupErrors: 0 });
   }
 
-  if (settings.warmup > 0) {
-    for (const server of running) {
-      const result = await load(server.port, settings, settings.warmup);
+  await runAlternatingRounds({
+    servers: running,
+    settings,
+    load: (server, seconds) => load(server.port, settings, seconds),
+    latencyText: (summary) => `p50 ${summary.p50Ms.toFixed(2)} ms  p99 ${summary.p99Ms.toFixed(2)} ms`,
+    warmedUp: (server, result) => {
       server.warmupErrors = result.errors + result.non2xx;
       process.stdout.write(`warm-up ${server.label}: ${result.reqPerSec.toFixed(0)} req/s\n`);
-    }
-  }
-
-  for (let round = 1; round <= settings.rounds; round++) {
-    for (const server of running) {
-      const cpuBefore = cpuMicros(server.pid);
-      const summary = await load(server.port, settings, settings.duration);
-      const cpuAfter = cpuMicros(server.pid);
-      summary.serverCpuMicros =
-        cpuBefore === undefined || cpuAfter === undefined ? null : cpuAfter - cpuBefore;
+    },
+    measured: (server, summary, serverCpuMicros) => {
+      summary.serverCpuMicros = serverCpuMicros;
       server.rounds.push(summary);
-      process.stdout.write(
-        `round ${round}/${settings.rounds} ${server.label.padEnd(labelWidth)} ${summary.reqPerSec.toFixed(0).padStart(7)} req/s` +
-          `  p50 ${summary.p50Ms.toFixed(2)} ms  p99 ${summary.p99Ms.toFixed(2)} ms` +
-          (summary.serverCpuMicros === null
-            ? ''
-            : `  server CPU ${(summary.serverCpuMicros / summary.requests).toFixed(1)} µs/req`) +
-          `  errors ${summary.errors}  non-2xx ${summary.non2xx}\n`,
-      );
-    }
-  }
+    },
+  });
 
   await stopServers();
 
@@ -374,8 +245,7 @@ async function main() {
     `ratio chassis/bare req/s: ${ratio.reqPerSec.toFixed(2)} (target ≥ ${TARGET_RATIO})\n`,
   );
 
-  mkdirSync(resultsDir, { recursive: true });
-  const report = {
+  saveResults(resultFile, {
     benchmark: 'http-overhead',
     date: new Date().toISOString(),
     node: process.version,
@@ -387,9 +257,7 @@ async function main() {
     servers: results,
     ratio,
     target: { reqPerSecRatio: TARGET_RATIO, met: ratio.reqPerSec >= TARGET_RATIO },
-  };
-  writeFileSync(resultFile, `${JSON.stringify(report, null, 2)}\n`);
-  process.stdout.write(`results: ${relative(process.cwd(), resultFile)}\n`);
+  });
 
   const failed = running.some(
     (s) => s.warmupErrors > 0 || s.rounds.some((r) => r.errors > 0 || r.non2xx > 0 || r.timeouts > 0),

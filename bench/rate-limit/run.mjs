@@ -2,28 +2,25 @@
 // limit so high it never refuses, so the figures show what counting costs per request. Each
 // server runs in its own child process (this script, with --serve); autocannon loads them from
 // this process in alternating rounds, so the drifts of a shared machine hit both alike.
-import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { mean, saveResults } from '../lib/results.mjs';
+import { runHelloRounds } from '../lib/rounds.mjs';
+import { spawnServer, stopServers } from '../lib/servers.mjs';
+import { ROUND_OPTIONS, ROUND_USAGE, readRoundSettings } from '../lib/settings.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const script = fileURLToPath(import.meta.url);
 const resultFile = join(here, '..', 'results', 'rate-limit.latest.json');
-const START_TIMEOUT_MS = 20_000;
 const NEVER_REACHED = 1_000_000_000;
 
 const { values } = parseArgs({
   options: {
     serve: { type: 'string' },
-    duration: { type: 'string' },
-    rounds: { type: 'string' },
-    warmup: { type: 'string' },
-    connections: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
+    ...ROUND_OPTIONS,
   },
 });
 
@@ -57,109 +54,8 @@ async function serve(limited) {
   process.stdin.resume();
 }
 
-function readSettings() {
-  if (values.help) {
-    process.stdout.write(
-      [
-        'Usage: node rate-limit/run.mjs [options]',
-        '  --duration <s>     length of one measured round per server (BENCH_DURATION, 5)',
-        '  --rounds <n>       measured rounds per server (BENCH_ROUNDS, 3)',
-        '  --warmup <s>       warm-up per server before the first round (BENCH_WARMUP, 3)',
-        '  --connections <n>  concurrent connections (BENCH_CONNECTIONS, 50)',
-        '',
-      ].join('\n'),
-    );
-    process.exit(0);
-  }
-  const number = (name, fallback, min) => {
-    const raw = values[name] ?? process.env[`BENCH_${name.toUpperCase()}`] ?? String(fallback);
-    const value = Number(raw);
-    if (!Number.isFinite(value) || value < min) {
-      process.stderr.write(`--${name} must be a number >= ${min}, got "${raw}"\n`);
-      process.exit(2);
-    }
-    return value;
-  };
-  return {
-    duration: number('duration', 5, 1),
-    rounds: number('rounds', 3, 1),
-    warmup: number('warmup', 3, 0),
-    connections: number('connections', 50, 1),
-  };
-}
-
-const children = new Set();
-process.on('exit', () => {
-  for (const child of children) child.kill('SIGKILL');
-});
-
-/** Starts a server child and resolves with its port once it listens. */
-function startServer(limited) {
-  const child = spawn(process.execPath, [script, '--serve', limited ? 'limited' : 'plain'], {
-    cwd: here,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr = (stderr + chunk).slice(-4000);
-  });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server not listening after ${START_TIMEOUT_MS} ms`)),
-      START_TIMEOUT_MS,
-    );
-    let pending = '';
-    child.stdout.on('data', (chunk) => {
-      pending += chunk;
-      const line = pending.split('\n').find((l) => l.startsWith('{"port"'));
-      if (!line) return;
-      clearTimeout(timer);
-      resolve({ child, port: JSON.parse(line).port });
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}${stderr ? `:\n${stderr}` : ''}`));
-    });
-  });
-}
-
-/**
- * CPU time (user + system) a process has used, in µs, from /proc (Linux; undefined elsewhere):
- * steadier than req/s on a shared machine, where the other tenants move throughput about.
- */
-function cpuMicros(pid) {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return undefined;
-  }
-}
-
-async function load(port, settings, seconds) {
-  const { default: autocannon } = await import('autocannon');
-  return new Promise((resolve, reject) => {
-    autocannon(
-      { url: `http://127.0.0.1:${port}/hello`, connections: settings.connections, duration: seconds },
-      (error, result) =>
-        error
-          ? reject(error)
-          : resolve({
-              reqPerSec: result.requests.average,
-              requests: result.requests.total,
-              p99Ms: result.latency.p99,
-              errors: result.errors + result.timeouts,
-              non2xx: result.non2xx,
-            }),
-    );
-  });
-}
-
 async function main() {
-  const settings = readSettings();
+  const settings = readRoundSettings(values, ['Usage: node rate-limit/run.mjs [options]', ...ROUND_USAGE]);
   process.stdout.write(
     `rate-limit: GET /hello, ${settings.connections} connections, warm-up ${settings.warmup} s, ` +
       `${settings.rounds} × ${settings.duration} s rounds per server, node ${process.version}, ${cpus().length} CPUs\n`,
@@ -170,8 +66,12 @@ async function main() {
   ];
   try {
     for (const server of servers) {
-      const { child, port } = await startServer(server.limited);
-      Object.assign(server, { child, port });
+      const { child, port } = await spawnServer({
+        label: server.label,
+        args: [script, '--serve', server.name],
+        cwd: here,
+      });
+      Object.assign(server, { pid: child.pid, port });
       const check = await fetch(`http://127.0.0.1:${port}/hello`);
       await check.arrayBuffer();
       const limitHeader = check.headers.get('ratelimit-limit');
@@ -180,30 +80,11 @@ async function main() {
           `${server.label}: GET /hello answered ${check.status}, RateLimit-Limit ${limitHeader}`,
         );
     }
-    if (settings.warmup > 0) for (const server of servers) await load(server.port, settings, settings.warmup);
-    for (let round = 1; round <= settings.rounds; round++) {
-      for (const server of servers) {
-        const cpuBefore = cpuMicros(server.child.pid);
-        const result = await load(server.port, settings, settings.duration);
-        const cpuAfter = cpuMicros(server.child.pid);
-        result.cpuMicrosPerRequest =
-          cpuBefore === undefined || cpuAfter === undefined ? null : (cpuAfter - cpuBefore) / result.requests;
-        server.rounds.push(result);
-        process.stdout.write(
-          `round ${round}/${settings.rounds} ${server.label.padEnd(22)} ${result.reqPerSec.toFixed(0).padStart(7)} req/s` +
-            `  p99 ${result.p99Ms} ms` +
-            (result.cpuMicrosPerRequest === null
-              ? ''
-              : `  server CPU ${result.cpuMicrosPerRequest.toFixed(1)} µs/req`) +
-            `  errors ${result.errors}  non-2xx ${result.non2xx}\n`,
-        );
-      }
-    }
+    await runHelloRounds({ servers, settings });
   } finally {
-    for (const child of children) child.stdin.end();
+    await stopServers();
   }
 
-  const mean = (xs) => xs.reduce((s, x) => s + x, 0) / xs.length;
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const [plain, limited] = servers.map((s) => ({
     label: s.label,
@@ -228,27 +109,18 @@ async function main() {
         ? ''
         : `ratio limited/plain server CPU per request: ${cpuRatio.toFixed(3)} (lower is better)\n`),
   );
-  mkdirSync(dirname(resultFile), { recursive: true });
-  writeFileSync(
-    resultFile,
-    `${JSON.stringify(
-      {
-        benchmark: 'rate-limit',
-        date: new Date().toISOString(),
-        node: process.version,
-        cpus: cpus().length,
-        settings,
-        servers: { plain, limited },
-        ratio: {
-          reqPerSec: Number(ratio.toFixed(3)),
-          cpuPerRequest: cpuRatio === null ? null : Number(cpuRatio.toFixed(3)),
-        },
-      },
-      null,
-      2,
-    )}\n`,
-  );
-  process.stdout.write(`results: ${relative(process.cwd(), resultFile)}\n`);
+  saveResults(resultFile, {
+    benchmark: 'rate-limit',
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: cpus().length,
+    settings,
+    servers: { plain, limited },
+    ratio: {
+      reqPerSec: Number(ratio.toFixed(3)),
+      cpuPerRequest: cpuRatio === null ? null : Number(cpuRatio.toFixed(3)),
+    },
+  });
   if (plain.failed + limited.failed > 0) {
     process.stderr.write('some requests failed (or were limited): the figures are not comparable\n');
     process.exitCode = 1;
