@@ -35,13 +35,8 @@ const { values } = parseArgs({
 
 /** The server side: a chassis service with GET /hello, with or without access tokens. */
 async function serve(mode, jwksUrl) {
-  const chassis = await import('@keelson/chassis');
-  // From the public API when the chassis exports it there, else from its module in the build.
-  const builtIn = 'accessTokensPlugin' in chassis;
-  const { accessTokensPlugin } = builtIn
-    ? chassis
-    : await import(new URL('../../packages/chassis/dist/access-tokens/index.js', import.meta.url).href);
-  const svc = await chassis.createService({
+  const { createService } = await import('@keelson/chassis');
+  const svc = await createService({
     name: 'bench',
     handleProcess: true,
     // Chassis variables of the runner's environment pass through (ACCESS_TOKENS_FORWARD=false, ...):
@@ -49,7 +44,6 @@ async function serve(mode, jwksUrl) {
     env: { ...process.env, NODE_ENV: 'production' },
     argv: [],
     configDir: '/nonexistent',
-    plugins: builtIn ? [] : [accessTokensPlugin],
     overrides: {
       http: { host: '127.0.0.1', port: 0 },
       log: { level: 'warn' },

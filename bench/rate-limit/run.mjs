@@ -26,19 +26,12 @@ const { values } = parseArgs({
 
 /** The child: one chassis service answering GET /hello, with or without the rate limiter. */
 async function serve(limited) {
-  const chassis = await import('@keelson/chassis');
-  // Until the chassis lists the plugin among its built-ins, it is passed in; once it does, config
-  // alone switches it on (passing it as well would register it twice).
-  const builtIn = 'rateLimitPlugin' in chassis;
-  const plugins = builtIn
-    ? []
-    : [(await import('../../packages/chassis/dist/rate-limit/index.js')).rateLimitPlugin()];
-  const svc = await chassis.createService({
+  const { createService } = await import('@keelson/chassis');
+  const svc = await createService({
     name: 'bench-rate-limit',
     env: { NODE_ENV: 'production' },
     argv: [],
     configDir: '/nonexistent',
-    plugins,
     // Only the port line goes to stdout; the log would be noise to the runner.
     logDestination: new Writable({ write: (_c, _e, done) => done() }),
     overrides: {

@@ -54,14 +54,26 @@ declare module './core/service-context.js' {
  * The official plugins among them (load shedding, rate limiting, access tokens, audit, exceptions,
  * dynamic config) do nothing until their `<key>.enabled` is set.
  */
-const BUILT_IN_PLUGINS: readonly AnyPlugin[] = [
-  httpPlugin,
-  tracingPlugin,
-  metricsPlugin,
-  healthPlugin,
-  infoPlugin,
-  dynamicConfigPlugin,
-];
+function builtInPlugins(clients: CreateServiceOptions<ConfigSchema>['clients']): AnyPlugin[] {
+  return [
+    httpPlugin,
+    tracingPlugin,
+    metricsPlugin,
+    healthPlugin,
+    infoPlugin,
+    dynamicConfigPlugin,
+    loadSheddingPlugin,
+    rateLimitPlugin(),
+    clientsPlugin(clients),
+    accessTokensPlugin,
+    registryPlugin,
+    databasePlugin,
+    messagingPlugin,
+    outboxPlugin,
+    auditPlugin,
+    exceptionsPlugin,
+  ];
+}
 
 /** Config keys of the runtime and the built-in plugins. */
 export type BuiltInConfig = CoreConfig &
@@ -135,20 +147,10 @@ export async function createService<const S extends ConfigSchema = {}>(
   }
   // A service's own plugin of a built-in's name (a configured instance of it) takes its place.
   const own = new Set((options.plugins ?? []).map((p) => p.name));
-  const builtIns: AnyPlugin[] = [
-    ...BUILT_IN_PLUGINS,
-    loadSheddingPlugin,
-    rateLimitPlugin(),
-    clientsPlugin(options.clients),
-    accessTokensPlugin,
-    registryPlugin,
-    databasePlugin,
-    messagingPlugin,
-    outboxPlugin,
-    auditPlugin,
-    exceptionsPlugin,
-  ];
-  const plugins = orderPlugins([...builtIns.filter((p) => !own.has(p.name)), ...(options.plugins ?? [])]);
+  const plugins = orderPlugins([
+    ...builtInPlugins(options.clients).filter((p) => !own.has(p.name)),
+    ...(options.plugins ?? []),
+  ]);
   const env = options.env ?? process.env;
   const handleProcess = options.handleProcess ?? true;
   const core = withVersionDefault(coreConfigSchema, options.version);
@@ -212,6 +214,10 @@ export async function createService<const S extends ConfigSchema = {}>(
     const cause = (error as { cause?: unknown }).cause;
     stopOnConfigError(cause instanceof ConfigError ? cause : error, options.name, handleProcess);
   }
+  // The logger follows a reloaded `log.level`: every child without a level of its own reads it here.
+  config.onChange((changes) => {
+    for (const change of changes) if (change.key === 'log.level') logger.level = change.to as string;
+  });
   logger.debug({ config: config.redacted() }, 'configuration loaded');
 
   let release: (() => void) | undefined;

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import type { ConfigError } from '@keelson/chassis';
-import type { CliEnvironment, CliOutput } from './cli-output.js';
+import { type CliEnvironment, type CliOutput, ownManifest, UsageError } from './cli-output.js';
 import { add } from './commands/add.js';
 import { configExplain } from './commands/config-explain.js';
 import { doctor } from './commands/doctor.js';
-import { newService, UsageError } from './commands/new.js';
+import { newService } from './commands/new.js';
 import { services } from './commands/services.js';
 import { terminalPrompter } from './prompts/prompter.js';
 
@@ -19,13 +18,6 @@ Commands:
   help                          Show this help; keelson <command> --help for a command
   version                       Print the CLI version
 `;
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
 
 /** Runs the CLI with the given arguments; resolves to the process exit code. */
 export async function runCli(
@@ -52,7 +44,7 @@ export async function runCli(
       case 'doctor':
         return await doctor(rest, io, env);
       case 'services':
-        return await services(rest, io);
+        return await services(rest, io, env);
       case 'help':
       case '-h':
       case '--help':
@@ -61,7 +53,7 @@ export async function runCli(
       case 'version':
       case '-v':
       case '--version':
-        io.out(`${version()}\n`);
+        io.out(`${ownManifest().version}\n`);
         return 0;
       default:
         io.err(`keelson: unknown command "${command}"\n\n${HELP}`);

@@ -27,7 +27,6 @@ function scripted(answers: unknown[]): Prompter & { asked: string[] } {
     asked,
     select: (message) => next(message) as Promise<string>,
     checkbox: (message) => next(message) as Promise<string[]>,
-    confirm: (message) => next(message) as Promise<boolean>,
   };
 }
 
@@ -126,6 +125,7 @@ describe('keelson new', () => {
       packageName: '@acme/order-service',
       kebab: 'order-service',
       pascal: 'OrderService',
+      camel: 'orderService',
       snake: 'order_service',
     });
   });

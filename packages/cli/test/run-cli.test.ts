@@ -2,8 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { createService } from '@keelson/chassis';
-import { LogCapture } from '@keelson/chassis/testing';
+import { startTestService } from '@keelson/chassis/testing';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../src/index.js';
 
@@ -37,15 +36,10 @@ describe('keelson services', () => {
     const flags = ['--registry.backend', 'local', '--registry.local.dir', dir];
     try {
       expect((await run('services', ...flags)).out).toBe('no instances registered\n');
-      const svc = await createService({
+      const { service: svc } = await startTestService({
         name: 'inventory',
-        env: {},
-        argv: [],
-        handleProcess: false,
-        logDestination: new LogCapture(),
-        overrides: { http: { host: '127.0.0.1', port: 0 }, registry: { backend: 'local', local: { dir } } },
+        overrides: { registry: { backend: 'local', local: { dir } } },
       });
-      await svc.start();
       try {
         // Registration is written right after READY, without holding up start().
         let table = await run('services', ...flags);

@@ -15,7 +15,6 @@ export interface AuditVerification {
 
 /** Where audit records go: one adapter per file (database table, log lines). */
 export interface AuditSink {
-  readonly kind: 'database' | 'log';
   /** Writes the record; in `tx` when given and the sink is transactional. */
   write(record: AuditRecord, tx?: Queryable): Promise<void>;
   /** Walks the hash chain; only sinks that keep one have it. */

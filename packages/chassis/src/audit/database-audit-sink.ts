@@ -25,7 +25,6 @@ export interface AuditDatabase extends Queryable {
  * instance or another, queue up, and the chain follows commit order without forks.
  */
 export class DatabaseAuditSink implements AuditSink {
-  readonly kind = 'database';
   readonly #db: AuditDatabase;
   readonly #hashChain: boolean;
 

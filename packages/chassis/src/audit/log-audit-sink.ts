@@ -9,7 +9,6 @@ import type { AuditSink } from './audit-sink.js';
  * transaction stays in the log even when that transaction rolls back.
  */
 export class LogAuditSink implements AuditSink {
-  readonly kind = 'log';
   readonly #log: Logger;
 
   constructor(log: Logger) {

@@ -39,7 +39,6 @@ const NAMED_FORMATS: Record<string, string> = {
   port: 'a port number (0-65535)',
   nat: 'a natural number (integer ≥ 0)',
   int: 'an integer',
-  ratio: 'a number from 0 to 1',
   url: 'a URL',
   email: 'an e-mail address',
   ipaddress: 'an IPv4 or IPv6 address',

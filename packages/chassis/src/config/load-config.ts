@@ -2,7 +2,7 @@ import convict from 'convict';
 import yargsParser from 'yargs-parser';
 import type { ComposedLeaf, ComposedSchema } from './compose-schema.js';
 import { ConfigError, type ConfigViolation } from './config-error.js';
-import { describeFormat } from './describe-format.js';
+import { addConfigFormat, describeFormat } from './describe-format.js';
 import { type ConfigFile, readConfigFiles, valueAt } from './read-config-files.js';
 import { checkRawValue, type Environment, readEnvironment } from './read-environment.js';
 import {
@@ -13,8 +13,9 @@ import {
 } from './service-config.js';
 
 // A share between 0 and 1 (sampling ratios, budgets); convict has no format for it.
-convict.addFormat({
+addConfigFormat({
   name: 'ratio',
+  description: 'a number from 0 to 1',
   validate(value: unknown) {
     if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw new Error('must be between 0 and 1');
   },

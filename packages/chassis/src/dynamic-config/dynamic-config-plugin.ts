@@ -4,7 +4,6 @@ import { ConfigReloader } from './config-reloader.js';
 import { dynamicConfigSchema } from './config-schema.js';
 import { Debouncer } from './debouncer.js';
 import { EtcdConfigSource } from './etcd-config-source.js';
-import { rootLogger } from './root-logger.js';
 import { listenForSighup } from './sighup.js';
 import { watchConfigDir } from './watch-config-dir.js';
 
@@ -44,14 +43,7 @@ export const dynamicConfigPlugin = definePlugin({
     });
     const debounceMs = () => ctx.config.get('dynamicConfig.debounceMs');
 
-    // log.level takes effect on the root logger, which every plugin's and request's logger follows.
-    const root = rootLogger(ctx.log);
-    const stops: (() => void)[] = [
-      () => reloader.close(),
-      ctx.config.onChange((changes) => {
-        for (const change of changes) if (change.key === 'log.level') root.level = change.to as string;
-      }),
-    ];
+    const stops: (() => void)[] = [() => reloader.close()];
 
     ctx.onStart(async () => {
       stops.push(listenForSighup(() => reloader.reload('signal')));

@@ -54,12 +54,11 @@ function toProblem(error: FastifyError, exposeInternals: boolean): ProblemDetail
 
 /** Reports a 5xx to the error channel; false when nobody listens. */
 function reportFailure(
-  errors: Pick<ErrorChannel, 'report'> | undefined,
+  errors: Pick<ErrorChannel, 'report'>,
   error: unknown,
   request: FastifyRequest,
   statusCode: number,
 ): boolean {
-  if (!errors) return false;
   const route = request.routeOptions.url;
   return errors.report(error, {
     source: 'http',
@@ -78,7 +77,7 @@ function reportFailure(
  */
 export function installProblemHandlers(
   app: FastifyInstance,
-  options: { exposeInternals: boolean; errors?: Pick<ErrorChannel, 'report'> },
+  options: { exposeInternals: boolean; errors: Pick<ErrorChannel, 'report'> },
 ): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const body = toProblem(error, options.exposeInternals);

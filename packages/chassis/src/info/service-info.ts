@@ -55,9 +55,8 @@ const SECTION_SWITCH = /^[^.]+\.enabled$/;
  * the switch every optional plugin has.
  */
 export function enabledPlugins(registered: readonly string[], entries: readonly ConfigEntry[]): string[] {
-  const names = registered;
   const off = new Set(
     entries.filter((e) => SECTION_SWITCH.test(e.key) && e.value === false).map((e) => e.owner),
   );
-  return names.filter((name) => !off.has(name));
+  return registered.filter((name) => !off.has(name));
 }

@@ -1,6 +1,7 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyRequest } from 'fastify';
 import { definePlugin } from '../core/index.js';
+import { PROBLEM_CONTENT_TYPE } from '../http/index.js';
 import { checkSettings } from './check-settings.js';
 import { loadSheddingConfigSchema } from './config-schema.js';
 import { assessPressure, inFlightOverload, type Overload } from './pressure.js';
@@ -11,8 +12,6 @@ declare module 'fastify' {
     loadShedding?: false;
   }
 }
-
-const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
 
 /**
  * Load shedding (`loadShedding.*`, off by default): while the process is over a limit (event-loop

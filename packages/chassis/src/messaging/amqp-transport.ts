@@ -2,13 +2,14 @@ import type { Channel, ChannelModel, ConfirmChannel, ConsumeMessage, Message, Op
 import type { Logger } from 'pino';
 import { AmqpConnection } from './amqp-connection.js';
 import {
-  DEAD_LETTER_HEADERS,
   type Delivery,
+  deadLetterHeaders,
   type Subscription,
   type SubscriptionSpec,
   type Transport,
   type TransportMessage,
   UnroutableError,
+  withoutDeadLetterHeaders,
 } from './transport-port.js';
 
 /** Attempt number of a delivery, carried by the copies this transport re-publishes. */
@@ -104,13 +105,8 @@ export class AmqpTransport implements Transport {
     if (connection) await this.#consumeOrRetry(connection, subscription);
     return {
       cancel: async () => {
-        subscription.cancelled = true;
-        clearTimeout(subscription.retry);
-        this.#subscriptions.delete(subscription);
-        const { channel, consumerTag } = subscription;
-        if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => {});
-        await Promise.allSettled([...subscription.inFlight]);
-        await channel?.close().catch(() => {});
+        await this.#stopSubscription(subscription);
+        await subscription.channel?.close().catch(() => {});
       },
     };
   }
@@ -124,8 +120,9 @@ export class AmqpTransport implements Transport {
         while (moved < Math.min(limit, waiting)) {
           const dead = await channel.get(dlq, { noAck: false });
           if (!dead) break;
-          const headers = { ...(dead.properties.headers ?? {}) } as Record<string, unknown>;
-          for (const name of Object.values(DEAD_LETTER_HEADERS)) delete headers[name];
+          const headers = withoutDeadLetterHeaders(
+            (dead.properties.headers ?? {}) as Record<string, unknown>,
+          );
           delete headers[ATTEMPT_HEADER];
           const publisher = await this.#publishChannel();
           await this.#confirm(publisher, '', queue, dead.content, {
@@ -185,16 +182,18 @@ export class AmqpTransport implements Transport {
   }
 
   async close(): Promise<void> {
-    await Promise.allSettled(
-      [...this.#subscriptions].map(async (s) => {
-        s.cancelled = true;
-        clearTimeout(s.retry);
-        if (s.channel && s.consumerTag) await s.channel.cancel(s.consumerTag).catch(() => {});
-        await Promise.allSettled([...s.inFlight]);
-      }),
-    );
-    this.#subscriptions.clear();
+    await Promise.allSettled([...this.#subscriptions].map((s) => this.#stopSubscription(s)));
     await this.#connection.close();
+  }
+
+  /** No new deliveries, no retry to consume again; resolves when the deliveries in flight ended. */
+  async #stopSubscription(subscription: ActiveSubscription): Promise<void> {
+    subscription.cancelled = true;
+    clearTimeout(subscription.retry);
+    this.#subscriptions.delete(subscription);
+    const { channel, consumerTag } = subscription;
+    if (channel && consumerTag) await channel.cancel(consumerTag).catch(() => {});
+    await Promise.allSettled([...subscription.inFlight]);
   }
 
   async #onConnected(connection: ChannelModel): Promise<void> {
@@ -376,14 +375,12 @@ export class AmqpTransport implements Transport {
         settle('dead-letter', async () => {
           const publisher = await this.#publishChannel();
           const properties = this.#properties(message, attempt);
-          properties.headers = {
-            ...properties.headers,
-            [DEAD_LETTER_HEADERS.error]: reason,
-            [DEAD_LETTER_HEADERS.attempts]: String(attempt),
-            [DEAD_LETTER_HEADERS.topic]: message.topic,
-            [DEAD_LETTER_HEADERS.queue]: queue,
-            [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
-          };
+          properties.headers = deadLetterHeaders(properties.headers ?? {}, {
+            reason,
+            attempt,
+            topic: message.topic,
+            queue,
+          });
           await this.#confirm(publisher, '', `${queue}.dlq`, raw.content, properties);
         }),
     };

@@ -1,13 +1,14 @@
 import { AsyncResource } from 'node:async_hooks';
 import { topicMatches } from './topic-pattern.js';
 import {
-  DEAD_LETTER_HEADERS,
   type Delivery,
+  deadLetterHeaders,
   type Subscription,
   type SubscriptionSpec,
   type Transport,
   type TransportMessage,
   UnroutableError,
+  withoutDeadLetterHeaders,
 } from './transport-port.js';
 
 type DeliveryHandler = (delivery: Delivery) => Promise<void>;
@@ -39,7 +40,6 @@ interface Queue {
   dispatchScheduled: boolean;
 }
 
-const DEAD_LETTER_HEADER_NAMES = new Set<string>(Object.values(DEAD_LETTER_HEADERS));
 /** Longest delay `setTimeout` honours: a longer one would fire at once. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
 
@@ -97,9 +97,8 @@ export class InProcessBroker {
     const target = this.#queue(queue);
     const moved = dead.ready.splice(0, Math.max(0, limit));
     for (const { message } of moved) {
-      const kept = Object.entries(message.headers).filter(([name]) => !DEAD_LETTER_HEADER_NAMES.has(name));
       this.#enqueue(target, {
-        message: { ...message, headers: Object.fromEntries(kept) },
+        message: { ...message, headers: withoutDeadLetterHeaders(message.headers) },
         attempt: 1,
         redelivered: false,
       });
@@ -183,14 +182,12 @@ export class InProcessBroker {
       },
       deadLetter: async (reason) =>
         settle('dead-letter', () => {
-          const headers = {
-            ...message.headers,
-            [DEAD_LETTER_HEADERS.error]: reason,
-            [DEAD_LETTER_HEADERS.attempts]: String(attempt),
-            [DEAD_LETTER_HEADERS.topic]: message.topic,
-            [DEAD_LETTER_HEADERS.queue]: queue.name,
-            [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
-          };
+          const headers = deadLetterHeaders(message.headers, {
+            reason,
+            attempt,
+            topic: message.topic,
+            queue: queue.name,
+          });
           const dead = { message: { ...message, headers }, attempt, redelivered: false };
           this.#enqueue(this.#queue(`${queue.name}.dlq`), dead);
         }),

@@ -35,6 +35,27 @@ export const DEAD_LETTER_HEADERS = {
   at: 'x-keelson-dead-lettered-at',
 } as const;
 
+/** The headers a message carries into a dead-letter queue: its own and the reason it is there. */
+export function deadLetterHeaders<H extends Record<string, unknown>>(
+  headers: H,
+  dead: { reason: string; attempt: number; topic: string; queue: string },
+): H & Record<(typeof DEAD_LETTER_HEADERS)[keyof typeof DEAD_LETTER_HEADERS], string> {
+  return {
+    ...headers,
+    [DEAD_LETTER_HEADERS.error]: dead.reason,
+    [DEAD_LETTER_HEADERS.attempts]: String(dead.attempt),
+    [DEAD_LETTER_HEADERS.topic]: dead.topic,
+    [DEAD_LETTER_HEADERS.queue]: dead.queue,
+    [DEAD_LETTER_HEADERS.at]: new Date().toISOString(),
+  };
+}
+
+/** A redriven message's headers: without those `deadLetterHeaders` added. */
+export function withoutDeadLetterHeaders<V>(headers: Record<string, V>): Record<string, V> {
+  const names = new Set<string>(Object.values(DEAD_LETTER_HEADERS));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.has(name)));
+}
+
 /** One delivery of a message to a subscription; exactly one of ack / retryLater / deadLetter ends it. */
 export interface Delivery {
   message: TransportMessage;

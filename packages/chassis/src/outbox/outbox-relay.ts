@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Counter, Histogram } from 'prom-client';
 import type { Database } from '../database/index.js';
-import type { TransportMessage } from '../messaging/index.js';
+import { type TransportMessage, UnroutableError } from '../messaging/index.js';
 import { OUTBOX_CHANNEL, type OutboxRow, outboxStore } from './outbox-store.js';
 
 export interface RelaySettings {
@@ -145,7 +145,7 @@ export class OutboxRelay {
         metrics.latency.observe({ topic }, Math.max(0, (Date.now() - row.createdAt.getTime()) / 1000));
         return true;
       } catch (error) {
-        const reason = (error as { code?: string }).code === 'EUNROUTABLE' ? 'unroutable' : 'error';
+        const reason = error instanceof UnroutableError ? 'unroutable' : 'error';
         metrics.failed.inc({ topic, reason });
         failed.push({ row, error: error as Error });
         return false;
@@ -156,7 +156,11 @@ export class OutboxRelay {
     for (const row of rows) {
       const key = row.message.key;
       if (key === undefined) unkeyed.push(row);
-      else chains.set(key, [...(chains.get(key) ?? []), row]);
+      else {
+        const chain = chains.get(key);
+        if (chain) chain.push(row);
+        else chains.set(key, [row]);
+      }
     }
     await Promise.all([
       ...unkeyed.map(publishOne),
@@ -178,7 +182,10 @@ export class OutboxRelay {
     this.#lastCleanup = Date.now();
     // Batches until a short one, so that cleanup keeps up with any publishing rate.
     for (let i = 0; i < CLEANUP_MAX_BATCHES; i++)
-      if ((await outboxStore.deletePublished(this.#deps.db, this.#deps.settings.retentionMs)) < CLEANUP_BATCH)
+      if (
+        (await outboxStore.deletePublished(this.#deps.db, this.#deps.settings.retentionMs, CLEANUP_BATCH)) <
+        CLEANUP_BATCH
+      )
         break;
   }
 }

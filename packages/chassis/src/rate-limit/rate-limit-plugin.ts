@@ -1,5 +1,6 @@
 import fastifyRateLimit from '@fastify/rate-limit';
 import { definePlugin, type Plugin, type ServiceContext } from '../core/index.js';
+import { UNMATCHED_ROUTE } from '../metrics/index.js';
 import { createAllowList } from './allow-list.js';
 import { clientKeyGenerator } from './client-key.js';
 import { rateLimitConfigSchema } from './config-schema.js';
@@ -14,9 +15,6 @@ export interface RateLimitPluginOptions {
    */
   store?: RateLimitStoreConstructor;
 }
-
-/** The `route` label of requests that matched no route, as in the HTTP metrics. */
-const UNMATCHED_ROUTE = 'unmatched';
 
 /** What the limiter throws; the problem+json error handler turns it into the 429 body. */
 class RateLimitExceededError extends Error {

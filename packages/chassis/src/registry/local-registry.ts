@@ -3,7 +3,7 @@ import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Registry } from './registry-port.js';
-import { parseInstance, type ServiceInstance } from './service-instance.js';
+import { asInstance, type ServiceInstance } from './service-instance.js';
 
 interface LocalRecord {
   instance: ServiceInstance;
@@ -113,7 +113,7 @@ export class LocalRegistry implements Registry {
 function parseRecord(text: string): LocalRecord | undefined {
   try {
     const record = JSON.parse(text) as LocalRecord;
-    const instance = parseInstance(JSON.stringify(record.instance));
+    const instance = asInstance(record.instance);
     if (!instance || typeof record.seenAt !== 'number' || typeof record.pid !== 'number') return undefined;
     return { ...record, instance };
   } catch {

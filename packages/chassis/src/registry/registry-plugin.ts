@@ -60,13 +60,19 @@ export const registryPlugin = definePlugin({
     let failed = 0;
     let passed = 0;
 
-    const attempt = async (operation: 'register' | 'heartbeat' | 'deregister', run: () => Promise<void>) => {
+    /** Runs a registry call; a failure is counted and logged, never thrown. Resolves to success. */
+    const attempt = async (
+      operation: 'register' | 'heartbeat' | 'deregister',
+      run: () => Promise<void>,
+    ): Promise<boolean> => {
       try {
         await run();
         registered.set(operation === 'deregister' ? 0 : 1);
+        return true;
       } catch (error) {
         failures.inc({ operation });
         ctx.log.warn({ err: error, backend: registry.backend }, 'registry %s failed', operation);
+        return false;
       }
     };
     const setState = async (state: InstanceState) => {
@@ -99,27 +105,28 @@ export const registryPlugin = definePlugin({
             id: ctx.instanceId,
             version: ctx.version,
             port: (ctx.http.server.address() as AddressInfo).port,
-            boundHost: config.get('http.host') as string,
+            boundHost: (ctx.http.server.address() as AddressInfo).address,
             metricsPort: config.get('metrics.port') as number,
             metricsPath: config.get('metrics.path') as string,
           },
           settings,
         );
         const current = instance;
-        void attempt('register', () => registry.register(current)).then(() =>
-          ctx.log.info(
-            { backend: registry.backend, url: current.url },
-            'registered in the %s registry',
-            registry.backend,
-          ),
-        );
+        void attempt('register', () => registry.register(current)).then((ok) => {
+          if (ok)
+            ctx.log.info(
+              { backend: registry.backend, url: current.url },
+              'registered in the %s registry',
+              registry.backend,
+            );
+        });
         heartbeat = setInterval(() => void beat(), settings.heartbeatMs).unref();
       }
       if (to === 'DRAINING' && instance) {
         clearInterval(heartbeat);
         const current = instance;
         instance = undefined;
-        deregistering = attempt('deregister', () => registry.deregister(current));
+        deregistering = attempt('deregister', () => registry.deregister(current)).then(() => {});
       }
     });
     // First of the shutdown phases: gone from the registry before the HTTP server stops accepting.

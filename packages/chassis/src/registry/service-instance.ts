@@ -27,11 +27,16 @@ export function callable(instances: readonly ServiceInstance[]): ServiceInstance
 /** Reads a record written by any backend; undefined when it is not one. */
 export function parseInstance(text: string): ServiceInstance | undefined {
   try {
-    const value = JSON.parse(text) as Partial<ServiceInstance>;
-    if (typeof value.service !== 'string' || typeof value.id !== 'string' || typeof value.url !== 'string')
-      return undefined;
-    return value as ServiceInstance;
+    return asInstance(JSON.parse(text));
   } catch {
     return undefined;
   }
+}
+
+/** The value as an instance record, when it is one. */
+export function asInstance(value: unknown): ServiceInstance | undefined {
+  const record = value as Partial<ServiceInstance> | null;
+  if (typeof record?.service !== 'string' || typeof record.id !== 'string' || typeof record.url !== 'string')
+    return undefined;
+  return record as ServiceInstance;
 }

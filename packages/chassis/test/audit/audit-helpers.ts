@@ -1,22 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
-import { auditPlugin } from '../../src/audit/index.js';
 import { startTestService } from '../../src/testing/index.js';
 
 type TestOptions = NonNullable<Parameters<typeof startTestService<{}>>[0]>;
 
-/**
- * Starts a test service with the audit plugin, unless createService already includes it among its
- * built-ins (it says so by refusing a second one, before it builds anything).
- */
-export async function startAudited(options: TestOptions) {
-  try {
-    return await startTestService({ ...options, plugins: [...(options.plugins ?? []), auditPlugin] });
-  } catch (error) {
-    if (error instanceof Error && /"audit" is registered twice/.test(error.message))
-      return startTestService(options);
-    throw error;
-  }
+/** Starts a test service; the audit plugin is a built-in, switched on by the options' config. */
+export function startAudited(options: TestOptions) {
+  return startTestService(options);
 }
 
 /** Polls until `condition` holds; fails naming `what` after `timeoutMs`. */

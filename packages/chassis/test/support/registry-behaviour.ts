@@ -48,11 +48,15 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
     const start = async (
       name: string,
       settings: Record<string, unknown>,
-      more: { shutdown?: object; setup?: (service: Service<BuiltInConfig>) => void } = {},
+      more: { shutdown?: object; health?: object; setup?: (service: Service<BuiltInConfig>) => void } = {},
     ) => {
       const started = await startTestService({
         name,
-        overrides: { registry: settings, ...(more.shutdown ? { shutdown: more.shutdown } : {}) },
+        overrides: {
+          registry: settings,
+          ...(more.shutdown ? { shutdown: more.shutdown } : {}),
+          ...(more.health ? { health: more.health } : {}),
+        },
         ...(more.setup ? { setup: more.setup } : {}),
       });
       running.push(started);
@@ -65,13 +69,13 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
       expect(await caller.service.discovery.instances('inventory')).toEqual([]);
 
       const inventory = await start('inventory', settings);
-      const { value, elapsedMs } = await waitFor(
+      // The waiting bound is the requirement: seen within one second.
+      const { value } = await waitFor(
         'inventory visible to the caller',
         () => caller.service.discovery.instances('inventory'),
         (found) => found.length === 1,
         1000,
       );
-      expect(elapsedMs).toBeLessThan(1000);
       const port = Number(new URL(inventory.url).port);
       expect(value[0]).toMatchObject({
         service: 'inventory',
@@ -124,12 +128,17 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
     it('failing readiness marks the instance DOWN after the hysteresis, and READY again', async () => {
       const settings = { ...subject.settings(), ...FAST };
       let healthy = true;
+      let failedChecks = 0;
       const flaky = await start('flaky', settings, {
+        // Every heartbeat runs the check itself, so that failed checks count heartbeats.
+        health: { cacheMs: 0 },
         setup: (s) =>
           s.health.add({
             name: 'inventory-db',
             check: async () => {
-              if (!healthy) throw new Error('database unreachable');
+              if (healthy) return;
+              failedChecks++;
+              throw new Error('database unreachable');
             },
           }),
       });
@@ -142,14 +151,14 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
       );
 
       healthy = false;
-      const down = await waitFor(
+      await waitFor(
         'DOWN',
         () => caller.service.discovery.all(),
         (all) => all.find((i) => i.id === flaky.service.instanceId)?.state === 'DOWN',
         5000,
       );
-      // Hysteresis: at least two heartbeats saw the failure.
-      expect(down.elapsedMs).toBeGreaterThanOrEqual(FAST.heartbeatMs);
+      // Hysteresis: marked down only after `downAfterFailures` heartbeats saw the failure.
+      expect(failedChecks).toBeGreaterThanOrEqual(FAST.downAfterFailures);
       await waitFor(
         'no callable instance',
         () => caller.service.discovery.instances('flaky'),
@@ -247,13 +256,13 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
       );
       killed.child.kill('SIGKILL');
       await killed.exit;
-      const gone = await waitFor(
+      // The waiting bound is the requirement: gone within the TTL (and the expiry check's interval).
+      await waitFor(
         'killed child gone',
         () => caller.service.discovery.all(),
         (all) => all.every((i) => i.service !== 'slow'),
         FAST.ttlMs + 3000,
       );
-      expect(gone.elapsedMs).toBeLessThan(FAST.ttlMs + 3000);
     });
   });
 }

@@ -1,11 +1,10 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { CliEnvironment, CliOutput } from '../cli-output.js';
-import { renderTemplate } from '../scaffold/render-template.js';
-import { parseServiceName } from '../scaffold/service-name.js';
+import { type CliEnvironment, type CliOutput, UsageError } from '../cli-output.js';
+import { planFiles, renderTemplate } from '../scaffold/render-template.js';
+import { namePlaceholders, parseServiceName } from '../scaffold/service-name.js';
 import { templatesDir } from '../scaffold/templates-dir.js';
-import { UsageError } from './new.js';
 
 export const ADD_HELP = `Usage: keelson add <route|consumer|plugin> <name> [--topic <topic>]
 
@@ -56,20 +55,17 @@ export async function add(argv: readonly string[], io: CliOutput, env: CliEnviro
   const factory = (JSON.parse(readFileSync(manifestPath, 'utf8')) as { keelson?: { factory?: string } })
     .keelson?.factory;
   const topic = values.topic ?? name.kebab.replaceAll('-', '.');
-  const camel = name.pascal.charAt(0).toLowerCase() + name.pascal.slice(1);
-  const placeholders = {
-    __name__: name.kebab,
-    __Name__: name.pascal,
-    __nameCamel__: camel,
-    __name_snake__: name.snake,
-    __NAME_CONSTANT__: name.snake.toUpperCase(),
+  const placeholders: Record<string, string> = {
+    ...namePlaceholders(name),
     __topic__: topic,
     __factory__: factory ?? 'buildService',
   };
 
   const templateDir = join(templatesDir(), '_generators', kind as string);
   const manifest = { name: `add ${kind}`, description: '', features: {}, files: {} };
-  const existing = renderTargets(templateDir, placeholders).filter((f) => existsSync(join(env.cwd, f)));
+  const existing = planFiles({ templateDir, manifest, features: {}, placeholders })
+    .map((f) => f.target)
+    .filter((f) => existsSync(join(env.cwd, f)));
   if (existing.length > 0) throw new UsageError(`${existing.join(', ')} already exist`);
   renderTemplate({
     templateDir,
@@ -108,17 +104,4 @@ function insertBefore(text: string | undefined, marker: string, line: string): s
   const indent = /^\s*/.exec(lines[at] ?? '')?.[0] ?? '';
   lines.splice(at, 0, `${indent}${line}`);
   return lines.join('\n');
-}
-
-function renderTargets(templateDir: string, placeholders: Record<string, string>): string[] {
-  const files: string[] = [];
-  renderTemplate({
-    templateDir,
-    manifest: { name: 'dry run', description: '', features: {}, files: {} },
-    targetDir: '',
-    features: {},
-    placeholders,
-    dryRun: (path) => files.push(path),
-  });
-  return files;
 }

@@ -21,7 +21,7 @@ export async function configExplain(
   const rest = argv.slice(1);
   const json = rest.includes('--json');
   const serviceArgs = rest.filter((a) => a !== '--json' && a !== '--');
-  const { service } = await loadService(env.cwd, serviceArgs, env.env);
+  const service = await loadService(env.cwd, serviceArgs, env.env);
   const entries = service.config.explain();
   if (json) {
     io.out(`${JSON.stringify(entries, null, 2)}\n`);

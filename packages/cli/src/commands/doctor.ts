@@ -26,9 +26,9 @@ export async function doctor(argv: readonly string[], io: CliOutput, env: CliEnv
     throw new Error('--timeout needs a number of milliseconds');
   const serviceArgs = argv.filter((a, i) => a !== '--' && i !== at && i !== at + 1);
 
-  let loaded: Awaited<ReturnType<typeof loadService>>;
+  let service: Awaited<ReturnType<typeof loadService>>;
   try {
-    loaded = await loadService(env.cwd, serviceArgs, env.env);
+    service = await loadService(env.cwd, serviceArgs, env.env);
   } catch (error) {
     // Duck-typed: the service loads its own copy of the chassis, whose ConfigError is another class.
     const violations = (error as Partial<ConfigError>).violations;
@@ -38,10 +38,8 @@ export async function doctor(argv: readonly string[], io: CliOutput, env: CliEnv
       io.out(`    ${v.key}: ${v.problem}${v.origin ? ` (from ${v.origin})` : ''}\n`);
     return 1;
   }
-  const { service } = loaded;
   io.out(`✓ configuration: valid (${service.config.explain().length} keys, env ${service.env})\n`);
 
-  const config = service.config as unknown as { get(key: string): unknown };
   const checks: Check[] = [
     {
       name: 'database',
@@ -61,7 +59,7 @@ export async function doctor(argv: readonly string[], io: CliOutput, env: CliEnv
     {
       name: 'registry',
       run: async () => {
-        const backend = config.get('registry.backend') as string;
+        const backend = service.config.get('registry.backend');
         if (backend === 'none') return 'none configured';
         const instances = await withTimeout(
           service.discovery.all(),

@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ShutdownOverrides, shutdownBudgetMs } from '@keelson/chassis';
-import type { CliEnvironment, CliOutput } from '../cli-output.js';
+import { type CliEnvironment, type CliOutput, ownManifest, UsageError } from '../cli-output.js';
 import { installDependencies, type PackageManager } from '../scaffold/install-dependencies.js';
 import { renderTemplate } from '../scaffold/render-template.js';
-import { parseServiceName } from '../scaffold/service-name.js';
+import { namePlaceholders, parseServiceName } from '../scaffold/service-name.js';
 import { readManifest, resolveFeatures } from '../scaffold/template-manifest.js';
 import { templateNames, templatesDir } from '../scaffold/templates-dir.js';
 
@@ -122,10 +122,7 @@ export async function newService(
 
   const shutdown = productionShutdown(join(root, template));
   const placeholders = {
-    __name__: name.kebab,
-    __package__: name.packageName,
-    __Name__: name.pascal,
-    __name_snake__: name.snake,
+    ...namePlaceholders(name),
     __chassisDependency__: chassisDependency(values.chassis, env.cwd),
     __terminationGraceSeconds__: String(Math.ceil(shutdownBudgetMs(shutdown) / 1000) + GRACE_MARGIN_SECONDS),
     __preStopDelayMs__: String(shutdown.preStopDelayMs ?? 0),
@@ -166,9 +163,6 @@ ${install ? '' : `  ${pm} install\n`}  ${run} test        # the service's tests,
   return 0;
 }
 
-/** A mistake in how the command was called: printed with a hint to --help, exit code 2. */
-export class UsageError extends Error {}
-
 function list(value: string | undefined): string[] {
   return (value ?? '')
     .split(',')
@@ -188,10 +182,7 @@ function chassisDependency(local: string | undefined, cwd: string): string {
     if (!existsSync(path)) throw new UsageError(`--chassis ${local}: no such file or directory`);
     return `file:${path}`;
   }
-  const own = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    dependencies: Record<string, string>;
-  };
-  const version = own.dependencies['@keelson/chassis'] ?? 'latest';
+  const version = ownManifest().dependencies['@keelson/chassis'] ?? 'latest';
   return /^\d/.test(version) ? `^${version}` : version;
 }
 

@@ -1,5 +1,5 @@
 import { listRegisteredInstances, type ServiceInstance } from '@keelson/chassis';
-import type { CliOutput } from '../cli-output.js';
+import type { CliEnvironment, CliOutput } from '../cli-output.js';
 
 export const SERVICES_HELP = `Usage: keelson services [--json] [--registry.<key> <value> ...]
 
@@ -9,7 +9,7 @@ service chooses it: REGISTRY_* environment variables or --registry.* flags, e.g.
 `;
 
 /** `keelson services`: what the registry holds, as a table or as JSON. */
-export async function services(argv: readonly string[], io: CliOutput): Promise<number> {
+export async function services(argv: readonly string[], io: CliOutput, env: CliEnvironment): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     io.out(SERVICES_HELP);
     return 0;
@@ -17,7 +17,7 @@ export async function services(argv: readonly string[], io: CliOutput): Promise<
   const json = argv.includes('--json');
   let instances: ServiceInstance[];
   try {
-    instances = await listRegisteredInstances({ argv: argv.filter((a) => a !== '--json') });
+    instances = await listRegisteredInstances({ argv: argv.filter((a) => a !== '--json'), env: env.env });
   } catch (error) {
     io.err(`keelson services: ${(error as Error).message}\n`);
     return 1;

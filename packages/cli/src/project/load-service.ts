@@ -20,8 +20,7 @@ export async function loadService(
   dir: string,
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
-  overrides: Record<string, unknown> = {},
-): Promise<{ service: Service<BuiltInConfig>; logs: LogCapture }> {
+): Promise<Service<BuiltInConfig>> {
   const manifestPath = join(dir, 'package.json');
   if (!existsSync(manifestPath)) throw new Error(`no package.json in ${dir}: run this in a service's folder`);
   const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as ProjectManifest;
@@ -37,14 +36,11 @@ export async function loadService(
   const module = (await import(pathToFileURL(modulePath).href)) as Record<string, unknown>;
   const factory = module[factoryName];
   if (typeof factory !== 'function') throw new Error(`${entry} exports no function "${factoryName}"`);
-  const logs = new LogCapture();
-  const service = await (factory as Factory)({
+  return (factory as Factory)({
     argv: [...argv],
     env,
     configDir: join(dir, 'config'),
     handleProcess: false,
-    logDestination: logs,
-    overrides,
+    logDestination: new LogCapture(),
   });
-  return { service, logs };
 }

@@ -1,4 +1,4 @@
-import { checkbox, confirm, select } from '@inquirer/prompts';
+import { checkbox, select } from '@inquirer/prompts';
 
 export interface Choice {
   value: string;
@@ -13,7 +13,6 @@ export interface Prompter {
     message: string,
     choices: readonly (Choice & { checked: boolean; disabled?: boolean })[],
   ): Promise<string[]>;
-  confirm(message: string, initial: boolean): Promise<boolean>;
 }
 
 /** Prompts on the terminal, through @inquirer/prompts. */
@@ -31,5 +30,4 @@ export const terminalPrompter: Prompter = {
         ...(c.disabled ? { disabled: '(always on)' } : {}),
       })),
     }),
-  confirm: (message, initial) => confirm({ message, default: initial }),
 };

@@ -14,34 +14,34 @@ export interface RenderOptions {
   placeholders: Record<string, string>;
   /** Told each file as it is written (a path relative to the target). */
   onFile?: (path: string) => void;
-  /** When given, told each file that would be written, and nothing is written. */
-  dryRun?: (path: string) => void;
+}
+
+type PlanOptions = Pick<RenderOptions, 'templateDir' | 'manifest' | 'features' | 'placeholders'>;
+
+/** The files the template renders for these features: source path, path in the template, target path. */
+export function planFiles(options: PlanOptions): { source: string; path: string; target: string }[] {
+  const { templateDir, manifest, features, placeholders } = options;
+  return listFiles(templateDir).flatMap((source) => {
+    const path = relative(templateDir, source).split('\\').join('/');
+    const condition = manifest.files[path];
+    if (path === 'template.json' || (condition !== undefined && !holds(condition, features))) return [];
+    const segments = path.split('/');
+    const last = segments.length - 1;
+    segments[last] = DOTFILES[segments[last] as string] ?? (segments[last] as string);
+    return [{ source, path, target: replacePlaceholders(segments.join('/'), placeholders) }];
+  });
 }
 
 /** Writes the template into the target directory; resolves to the files written. */
 export function renderTemplate(options: RenderOptions): string[] {
-  const { templateDir, manifest, targetDir, features, placeholders } = options;
-  const written: string[] = [];
-  for (const source of listFiles(templateDir)) {
-    const path = relative(templateDir, source).split('\\').join('/');
-    if (path === 'template.json') continue;
-    const condition = manifest.files[path];
-    if (condition !== undefined && !holds(condition, features)) continue;
-    const segments = path.split('/');
-    const last = segments.length - 1;
-    segments[last] = DOTFILES[segments[last] as string] ?? (segments[last] as string);
-    const target = replacePlaceholders(segments.join('/'), placeholders);
-    if (options.dryRun) {
-      options.dryRun(target);
-      continue;
-    }
+  const { manifest, targetDir, features, placeholders } = options;
+  return planFiles(options).map(({ source, path, target }) => {
     const text = renderText(readFileSync(source, 'utf8'), features, placeholders, `${manifest.name}/${path}`);
     mkdirSync(dirname(join(targetDir, target)), { recursive: true });
     writeFileSync(join(targetDir, target), text);
-    written.push(target);
     options.onFile?.(target);
-  }
-  return written;
+    return target;
+  });
 }
 
 function listFiles(dir: string): string[] {

@@ -8,8 +8,22 @@ export interface ServiceName {
   kebab: string;
   /** `OrderService`. */
   pascal: string;
+  /** `orderService`. */
+  camel: string;
   /** `order_service`. */
   snake: string;
+}
+
+/** The placeholders of a name that templates and generators share. */
+export function namePlaceholders(name: ServiceName): Record<string, string> {
+  return {
+    __name__: name.kebab,
+    __package__: name.packageName,
+    __Name__: name.pascal,
+    __nameCamel__: name.camel,
+    __name_snake__: name.snake,
+    __NAME_CONSTANT__: name.snake.toUpperCase(),
+  };
 }
 
 /** The name's forms; throws an error that says every rule the name breaks. */
@@ -26,10 +40,12 @@ export function parseServiceName(name: string): ServiceName {
   if (problems.length > 0)
     throw new Error(`invalid service name "${name}": ${[...new Set(problems)].join('; ')}`);
   const words = kebab.split(/[^a-z0-9]+/).filter(Boolean);
+  const pascal = words.map((w) => w[0]?.toUpperCase() + w.slice(1)).join('');
   return {
     packageName: name,
     kebab,
-    pascal: words.map((w) => w[0]?.toUpperCase() + w.slice(1)).join(''),
+    pascal,
+    camel: pascal.charAt(0).toLowerCase() + pascal.slice(1),
     snake: words.join('_'),
   };
 }
