@@ -64,7 +64,7 @@ describe('metrics', () => {
     expect((await fetch(`${url}/metrics`)).status).toBe(404);
     const separate = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(separate.status).toBe(200);
-    expect(await separate.text()).toContain('service_info{service="test-service"');
+    expect(await separate.text()).toContain('service_info{service_name="test-service"');
     expect((await fetch(`http://127.0.0.1:${port}/other`)).status).toBe(404);
     await service.stop();
     await expect(fetch(`http://127.0.0.1:${port}/metrics`)).rejects.toThrow();

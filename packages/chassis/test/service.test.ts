@@ -218,9 +218,9 @@ describe('several services in one process', () => {
     running.push(one.service, two.service);
     await fetch(`${one.url}/health/live`);
     const [m1, m2] = await Promise.all([one.service.metrics.text(), two.service.metrics.text()]);
-    expect(m1).toContain('service_info{service="one",version="1.0.0"');
+    expect(m1).toContain('service_info{service_name="one",service_version="1.0.0"');
     expect(m1).not.toContain('service="two"');
-    expect(m2).toContain('service_info{service="two",version="2.0.0"');
+    expect(m2).toContain('service_info{service_name="two",service_version="2.0.0"');
     expect(m1).toContain(
       'http_server_request_duration_seconds_count{method="GET",route="/health/live",status_code="200"} 1',
     );

@@ -18,9 +18,29 @@ export const httpConfigSchema = {
       default: 1048576,
     },
     requestTimeoutMs: {
-      doc: 'Time in ms to receive a whole request before the server answers 408; 0 disables.',
+      doc: 'Time in ms to receive a whole request (headers and body) before the server answers 408; 0 disables. Checked every 250 ms, so it fires within 250 ms of its setting.',
       format: 'nat',
       default: 30000,
+    },
+    headersTimeoutMs: {
+      doc: 'Time in ms to receive the request headers before the server answers 408; at most http.requestTimeoutMs. 0 means http.requestTimeoutMs.',
+      format: 'nat',
+      default: 10000,
+    },
+    handlerTimeoutMs: {
+      doc: 'Time in ms from routing to the response being sent before the server answers 503 problem+json and aborts request.signal, which handlers pass to the work they start; 0 disables. A route can set its own with the handlerTimeout route option.',
+      format: 'nat',
+      default: 30000,
+    },
+    maxConnections: {
+      doc: 'Largest number of open client connections; further connections are closed at once. 0 means no limit.',
+      format: 'nat',
+      default: 0,
+    },
+    drainIdleGraceMs: {
+      doc: 'During shutdown, a kept-alive connection with no request in flight is closed once it has been quiet this long (ms); a connection that sends a request is answered with connection: close instead.',
+      format: 'nat',
+      default: 1000,
     },
     keepAliveTimeoutMs: {
       doc: 'Idle time in ms before a keep-alive connection closes; keep it above the load balancer idle timeout.',
@@ -33,9 +53,31 @@ export const httpConfigSchema = {
       default: '',
     },
     accessLog: {
-      doc: 'Log one line per completed request (method, route, status, duration).',
+      doc: 'Log one line per completed request (method, route, URL, status, duration).',
       format: Boolean,
       default: false,
+    },
+    redactQueryParams: {
+      doc: 'Query parameters whose values are replaced by [redacted] wherever the chassis logs a URL (matched case-insensitively, also as a part of a name such as my_api_key). access_token is always redacted.',
+      format: Array,
+      default: [
+        'access_token',
+        'id_token',
+        'refresh_token',
+        'token',
+        'api_key',
+        'apikey',
+        'key',
+        'secret',
+        'password',
+        'passwd',
+        'signature',
+        'sig',
+        'code',
+        'auth',
+        'credential',
+        'session',
+      ] as string[],
     },
     docs: {
       enabled: {

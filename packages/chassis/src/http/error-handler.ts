@@ -9,6 +9,8 @@ import {
 } from './problem-details.js';
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+/** fastify's error when `handlerTimeout` passes; request.signal is aborted at the same time. */
+const HANDLER_TIMEOUT = 'FST_ERR_HANDLER_TIMEOUT';
 
 interface ValidationIssue {
   instancePath: string;
@@ -36,6 +38,9 @@ function toProblem(error: FastifyError, exposeInternals: boolean): ProblemDetail
   if (error instanceof ProblemError) {
     const { status, title, detail, type, extensions } = error.problem;
     return { ...problem(status, detail, extensions), ...(title ? { title } : {}), ...(type ? { type } : {}) };
+  }
+  if (error.code === HANDLER_TIMEOUT) {
+    return problem(503, 'The request did not complete in time; it was cancelled. Retry later.');
   }
   if (error.validation) {
     return problem(400, 'The request is not valid; see errors for each field.', {
@@ -81,7 +86,10 @@ export function installProblemHandlers(
 ): void {
   app.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
     const body = toProblem(error, options.exposeInternals);
-    if (body.status >= 500 && !reportFailure(options.errors, error, request, body.status))
+    // A timed-out handler is an overloaded or stuck dependency, not a bug: a warning, not a report.
+    if (error.code === HANDLER_TIMEOUT)
+      request.log.warn({ route: request.routeOptions.url }, 'request cancelled: %s', error.message);
+    else if (body.status >= 500 && !reportFailure(options.errors, error, request, body.status))
       request.log.error({ err: error }, 'request failed');
     body.instance = request.url;
     body.requestId = request.id;
@@ -92,9 +100,10 @@ export function installProblemHandlers(
 
   app.setNotFoundHandler((request: FastifyRequest, reply: FastifyReply) => {
     const path = request.url.split('?', 1)[0] ?? '/';
-    const allowed = METHODS.filter(
-      (method) => method !== request.method && app.findRoute({ method, url: path }),
-    );
+    // A route of this method that answered "not found" (a missing static file) is a 404, not a 405.
+    const allowed = app.findRoute({ method: request.method, url: path })
+      ? []
+      : METHODS.filter((method) => method !== request.method && app.findRoute({ method, url: path }));
     const body =
       allowed.length > 0
         ? problem(405, `${request.method} is not supported on ${path}.`)

@@ -1,10 +1,14 @@
+import type { Server } from 'node:http';
 import { type FastifyInstance, fastify, LogController } from 'fastify';
 import { definePlugin } from '../core/index.js';
 import { installAccessLog } from './access-log.js';
 import { httpConfigSchema } from './config-schema.js';
 import { installProblemHandlers } from './error-handler.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
+import { createNodeServer, type NodeServer } from './node-server.js';
 import { registerOpenApi } from './openapi.js';
+import { queryRedactor } from './redact-url.js';
+import { clientErrorHandler, frameworkErrorHandler } from './rejected-requests.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 
 declare module '../core/service-context.js' {
@@ -29,6 +33,8 @@ export const httpPlugin = definePlugin({
   config: httpConfigSchema,
   async register(ctx) {
     const config = ctx.config;
+    const handlerTimeoutMs = config.get('http.handlerTimeoutMs');
+    let node: NodeServer | undefined;
     const app = fastify({
       // No logger for fastify itself: with one, it adds per-response listeners to every request.
       // Request loggers still come from the service logger, through the child logger factory.
@@ -36,26 +42,44 @@ export const httpPlugin = definePlugin({
       childLoggerFactory: (_nullLogger, bindings, options) => lazyChildLogger(ctx.log, bindings, options),
       genReqId: requestIdFor,
       logController: new LogController({ requestIdLogLabel: 'requestId', disableRequestLogging: true }),
+      serverFactory: (handler) => {
+        node = createNodeServer(
+          {
+            requestTimeoutMs: config.get('http.requestTimeoutMs'),
+            headersTimeoutMs: config.get('http.headersTimeoutMs'),
+            keepAliveTimeoutMs: config.get('http.keepAliveTimeoutMs'),
+            maxConnections: config.get('http.maxConnections'),
+          },
+          ctx.log,
+          handler,
+        );
+        return node.server;
+      },
+      clientErrorHandler: (error, socket) => clientError(error, socket),
+      frameworkErrors: frameworkErrorHandler,
       bodyLimit: config.get('http.bodyLimit'),
-      requestTimeout: config.get('http.requestTimeoutMs'),
-      keepAliveTimeout: config.get('http.keepAliveTimeoutMs'),
+      ...(handlerTimeoutMs > 0 ? { handlerTimeout: handlerTimeoutMs } : {}),
       trustProxy: parseTrustProxy(config.get('http.trustProxy')),
-      // Idle keep-alive sockets close at shutdown; busy ones finish their request first.
-      forceCloseConnections: 'idle',
+      // Connections are drained by ConnectionDrain, which never closes one a client may be using.
+      forceCloseConnections: false,
       // Requests still arriving on kept-alive sockets during the drain are served (with
       // `connection: close`), not refused with a bare 503: readiness already turned the traffic away.
       return503OnClosing: false,
       // Report every failing field, not just the first.
       ajv: { customOptions: { allErrors: true } },
     }) as unknown as FastifyInstance;
+    const { drain } = node as NodeServer;
+    const clientError = clientErrorHandler(app.server as Server, ctx.log);
 
     // onSend, not onRequest or onResponse: it runs for every reply (errors and 404s included) and
     // costs the least of fastify's hooks on the hot path.
     app.addHook('onSend', (request, reply, payload, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
+      if (drain.closeConnection()) reply.header('connection', 'close');
       done(null, payload);
     });
-    if (config.get('http.accessLog')) installAccessLog(app);
+    const redactUrl = queryRedactor(config.get('http.redactQueryParams'));
+    if (config.get('http.accessLog')) installAccessLog(app, redactUrl);
     // Fail closed: internals appear only when the environment was set to development on purpose.
     const envOrigin = config.explain().find((entry) => entry.key === 'env')?.origin;
     installProblemHandlers(app, {
@@ -66,10 +90,24 @@ export const httpPlugin = definePlugin({
       await registerOpenApi(app, { title: ctx.name, version: ctx.version });
 
     ctx.provide('http', app);
+    ctx.lifecycle.onTransition((to) => {
+      if (to === 'DRAINING') drain.startClosing();
+    });
     ctx.onStart(async () => {
       const url = await app.listen({ host: config.get('http.host'), port: config.get('http.port') });
       ctx.log.info({ url }, 'Server listening at %s', url);
     });
-    ctx.onStop(() => app.close(), { phase: 'http' });
+    ctx.onStop(
+      async () => {
+        // Leave a tenth of the phase for fastify's own onClose hooks.
+        const boundMs = Math.max(0, ctx.config.get('shutdown.timeouts.http') * 0.9);
+        const connections = drain.connections;
+        const clean = await drain.drain(config.get('http.drainIdleGraceMs'), boundMs);
+        if (!clean) ctx.log.warn({ boundMs }, 'connections still open after %d ms were closed', boundMs);
+        else if (connections > 0) ctx.log.info({ connections }, 'connections drained');
+        await app.close();
+      },
+      { phase: 'http' },
+    );
   },
 });

@@ -3,12 +3,12 @@ import type { ConfigSchema } from '../config/index.js';
 export const infoConfigSchema = {
   info: {
     enabled: {
-      doc: 'Serve GET /info (name, version, release, start time, uptime, Node.js version, enabled plugins) and the service_build_info metric. Cheap, so on by default.',
+      doc: 'Serve GET /info (name, version, release, start time, uptime, Node.js version, enabled plugins) and the service_release label of service_info. Cheap, so on by default.',
       format: Boolean,
       default: true,
     },
     releaseId: {
-      doc: 'Identifier of the deployed release (a CI build number, an image tag), in /info and service_build_info. Empty: info.gitSha.',
+      doc: 'Identifier of the deployed release (a CI build number, an image tag), in /info and the service_release label of service_info. Empty: info.gitSha.',
       format: String,
       default: '',
       env: 'RELEASE_ID',

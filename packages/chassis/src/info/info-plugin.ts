@@ -4,7 +4,7 @@ import { enabledPlugins, type ServiceInfo, serviceInfoSchema } from './service-i
 
 /**
  * `GET /info`: what is running here (name, version, release, start time, uptime, Node.js version,
- * enabled plugins), and the same facts as the labels of `service_build_info`. On by default.
+ * enabled plugins), and the release as the `service_release` label of `service_info`. On by default.
  */
 export const infoPlugin = definePlugin({
   name: 'info',
@@ -21,22 +21,7 @@ export const infoPlugin = definePlugin({
       started = performance.now();
     });
 
-    ctx.metrics
-      .gauge({
-        name: 'service_build_info',
-        help: 'Always 1; labels identify the build: service, version, instance, release and Node.js version.',
-        labelNames: ['service', 'version', 'instance', 'release', 'node_version'],
-      })
-      .set(
-        {
-          service: ctx.name,
-          version: ctx.version,
-          instance: ctx.instanceId,
-          release: releaseId,
-          node_version: process.version,
-        },
-        1,
-      );
+    ctx.metrics.info.set({ service_release: releaseId });
 
     ctx.http.get(
       '/info',

@@ -1,4 +1,4 @@
-import { collectDefaultMetrics } from 'prom-client';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
 import { definePlugin } from '../core/index.js';
 import { metricsConfigSchema } from './config-schema.js';
 import { instrumentHttpServer } from './http-metrics.js';
@@ -12,7 +12,22 @@ declare module '../core/service-context.js' {
   }
 }
 
-/** Prometheus metrics: runtime, HTTP RED metrics, `service_info`, and `/metrics`. */
+/**
+ * prom-client's runtime metrics, less the three gauges it names `nodejs_active_*_total`: a `_total`
+ * suffix means a counter to Prometheus (promtool rejects them), and `nodejs_active_handles`,
+ * `nodejs_active_requests` and `nodejs_active_resources` carry the same numbers by type.
+ */
+function collectRuntimeMetrics(registry: Registry): void {
+  collectDefaultMetrics({ register: registry });
+  for (const name of [
+    'nodejs_active_handles_total',
+    'nodejs_active_requests_total',
+    'nodejs_active_resources_total',
+  ])
+    registry.removeSingleMetric(name);
+}
+
+/** Prometheus metrics: runtime, HTTP RED metrics, `service_info` and `/metrics`. */
 export const metricsPlugin = definePlugin({
   name: 'metrics',
   dependencies: ['http'],
@@ -21,17 +36,19 @@ export const metricsPlugin = definePlugin({
     const metrics = new ServiceMetrics();
     ctx.provide('metrics', metrics);
 
-    metrics
-      .gauge({
-        name: 'service_info',
-        help: 'Always 1; labels identify the service, version and instance.',
-        labelNames: ['service', 'version', 'instance'],
-      })
-      .set({ service: ctx.name, version: ctx.version, instance: ctx.instanceId }, 1);
+    metrics.info.set({
+      service_name: ctx.name,
+      service_version: ctx.version,
+      service_instance_id: ctx.instanceId,
+      deployment_environment_name: ctx.env,
+      process_runtime_name: 'nodejs',
+      process_runtime_version: process.versions.node,
+    });
     // Disabled metrics cost nothing per request: no runtime collectors, no HTTP hooks, no endpoint.
     if (!ctx.config.get('metrics.enabled')) return;
-    if (ctx.config.get('metrics.runtime')) collectDefaultMetrics({ register: metrics.registry });
-    instrumentHttpServer(ctx.http, metrics);
+    if (ctx.config.get('metrics.runtime')) collectRuntimeMetrics(metrics.registry);
+    const uninstrument = instrumentHttpServer(ctx.http, metrics);
+    ctx.onStop(uninstrument, { phase: 'telemetry' });
 
     const path = ctx.config.get('metrics.path');
     const port = ctx.config.get('metrics.port');

@@ -11,6 +11,7 @@ import {
 } from 'prom-client';
 
 import { FastHistogram } from './fast-histogram.js';
+import { InfoMetric } from './info-metric.js';
 
 type Without<C> = Omit<C, 'registers'>;
 
@@ -20,6 +21,12 @@ type Without<C> = Omit<C, 'registers'>;
  */
 export class ServiceMetrics {
   readonly registry = new Registry();
+  /** `service_info`: add labels that describe this instance with `metrics.info.set({ … })`. */
+  readonly info = new InfoMetric();
+
+  constructor() {
+    this.registry.registerMetric(this.info.asMetric());
+  }
 
   counter<L extends string>(config: Without<CounterConfiguration<L>>): Counter<L> {
     return new Counter({ ...config, registers: [this.registry] });

@@ -101,7 +101,7 @@ describe('GET /info', () => {
     const { url } = await start({ overrides: { info: { enabled: false } } });
     const response = await fetch(`${url}/info`);
     expect(response.status).toBe(404);
-    expect(await (await fetch(`${url}/metrics`)).text()).not.toContain('service_build_info');
+    expect(await (await fetch(`${url}/metrics`)).text()).not.toContain('service_release');
   });
 
   it('refuses a bad switch with a clear error', async () => {
@@ -113,13 +113,15 @@ describe('GET /info', () => {
   });
 });
 
-describe('service_build_info', () => {
-  it('carries the same values as labels', async () => {
+describe('service_info', () => {
+  it('is the one info metric, with the release as a label and no label Prometheus would rename', async () => {
     const { service, url } = await start({ env: { RELEASE_ID: 'r-42' } });
     const text = await (await fetch(`${url}/metrics`)).text();
-    expect(text).toContain('# TYPE service_build_info gauge');
+    expect(text).toContain('# TYPE service_info gauge');
+    expect(text).not.toContain('service_build_info');
     expect(text).toContain(
-      `service_build_info{service="test-service",version="1.2.3",instance="${service.instanceId}",release="r-42",node_version="${process.version}"} 1`,
+      `service_info{service_name="test-service",service_version="1.2.3",service_instance_id="${service.instanceId}",deployment_environment_name="development",process_runtime_name="nodejs",process_runtime_version="${process.versions.node}",service_release="r-42"} 1`,
     );
+    expect(text).not.toMatch(/[{,](instance|job)="/);
   });
 });

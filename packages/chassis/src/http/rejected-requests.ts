@@ -1,0 +1,127 @@
+import { randomUUID } from 'node:crypto';
+import { channel } from 'node:diagnostics_channel';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { PROBLEM_CONTENT_TYPE, problem } from './problem-details.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
+
+/**
+ * Published for every request the server answers before fastify sees it (malformed HTTP, timeouts,
+ * header overflow, a missing Host). No request object exists for those, so capabilities that count
+ * responses (metrics) subscribe here: `{ server, statusCode }`.
+ */
+export const HTTP_REJECTED_CHANNEL = 'keelson.http.server.rejected';
+
+export interface RejectedRequest {
+  server: Server;
+  statusCode: number;
+}
+
+const rejected = channel(HTTP_REJECTED_CHANNEL);
+
+interface ParserError extends Error {
+  code?: string;
+  /** llhttp's description of what was wrong, e.g. "Invalid method encountered". */
+  reason?: string;
+}
+
+function statusFor(error: ParserError): { status: number; detail: string } {
+  switch (error.code) {
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+    case 'ERR_HTTP_HEADERS_TIMEOUT':
+      return { status: 408, detail: 'The request was not received in time.' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, detail: 'The request line or headers are too large.' };
+    case 'HPE_INVALID_METHOD':
+      return { status: 400, detail: 'The request method is not valid.' };
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      return { status: 400, detail: 'The request has both Content-Length and Transfer-Encoding.' };
+    default:
+      return {
+        status: 400,
+        detail: `The request is not valid HTTP${error.reason ? `: ${error.reason.replace(/[^\x20-\x7e]/g, '?')}` : ''}.`,
+      };
+  }
+}
+
+function problemBody(status: number, detail: string, requestId: string): string {
+  return JSON.stringify({ ...problem(status, detail), requestId });
+}
+
+/**
+ * Answers what Node's HTTP parser rejects (the server's `clientError`): problem+json with a request
+ * id, logged and published on {@link HTTP_REJECTED_CHANNEL}, then the connection closes (the parser
+ * cannot resynchronise on a broken stream).
+ */
+export function clientErrorHandler(
+  server: Server,
+  log: Logger,
+): (error: ParserError, socket: Socket) => void {
+  return (error, socket) => {
+    // A reset connection has nobody left to answer.
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const { status, detail } = statusFor(error);
+    const requestId = randomUUID();
+    log.info({ requestId, statusCode: status, code: error.code }, 'request rejected: %s', detail);
+    if (rejected.hasSubscribers) rejected.publish({ server, statusCode: status } satisfies RejectedRequest);
+    const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
+    if (socket.writable && !response?.headersSent) {
+      const body = problemBody(status, detail, requestId);
+      socket.write(
+        `HTTP/1.1 ${status} ${problem(status).title}\r\ncontent-type: ${PROBLEM_CONTENT_TYPE}\r\n` +
+          `content-length: ${Buffer.byteLength(body)}\r\n${REQUEST_ID_HEADER}: ${requestId}\r\n` +
+          `connection: close\r\n\r\n${body}`,
+      );
+    }
+    socket.destroySoon();
+  };
+}
+
+/**
+ * Answers a request that the front door turns away before routing (a missing Host header on
+ * HTTP/1.1), in problem+json.
+ */
+export function rejectRequest(
+  req: IncomingMessage,
+  res: ServerResponse,
+  log: Logger,
+  status: number,
+  detail: string,
+  requestId: string,
+): void {
+  log.info({ requestId, statusCode: status, method: req.method }, 'request rejected: %s', detail);
+  const body = problemBody(status, detail, requestId);
+  res.writeHead(status, {
+    'content-type': PROBLEM_CONTENT_TYPE,
+    'content-length': Buffer.byteLength(body),
+    [REQUEST_ID_HEADER]: requestId,
+    connection: 'close',
+  });
+  res.end(body);
+}
+
+/**
+ * fastify's `frameworkErrors`: a URL that cannot be decoded (`/%zz`), a parameter over the length
+ * limit, a failing route constraint. They skip fastify's hooks, so the request id is set here.
+ */
+export function frameworkErrorHandler(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 400;
+  const detail =
+    error.code === 'FST_ERR_BAD_URL'
+      ? 'The request URL is not valid: it has a malformed percent-encoding.'
+      : status >= 500
+        ? 'An unexpected error occurred. Quote the request id when reporting it.'
+        : error.message;
+  request.log.info({ statusCode: status, code: error.code }, 'request rejected: %s', detail);
+  reply
+    .code(status)
+    .type(PROBLEM_CONTENT_TYPE)
+    .header(REQUEST_ID_HEADER, request.id)
+    .send(problemBody(status, detail, request.id));
+}
