@@ -1,12 +1,5 @@
-import {
-  type Context,
-  context as contextApi,
-  type Span,
-  type SpanOptions,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
-import { type ActiveSpanArgs, startActiveSpan } from './active-span.js';
+import { type Context, context as contextApi, type Span, type SpanOptions, trace } from '@opentelemetry/api';
+import { SpanStartingTracer } from './active-span.js';
 import { newSpanId, newTraceId, RANDOM_TRACE_ID_FLAG } from './trace-ids.js';
 
 /**
@@ -15,7 +8,7 @@ import { newSpanId, newTraceId, RANDOM_TRACE_ID_FLAG } from './trace-ids.js';
  * trace. The flags are passed on as received, so a downstream that exports keeps the sampling
  * decision; a new trace is not sampled and carries the `random` flag.
  */
-export class IdOnlyTracer implements Tracer {
+export class IdOnlyTracer extends SpanStartingTracer {
   startSpan(_name: string, options?: SpanOptions, ctx: Context = contextApi.active()): Span {
     const parent = options?.root ? undefined : trace.getSpanContext(ctx);
     return trace.wrapSpanContext(
@@ -28,24 +21,5 @@ export class IdOnlyTracer implements Tracer {
           }
         : { traceId: newTraceId(), spanId: newSpanId(), traceFlags: RANDOM_TRACE_ID_FLAG },
     );
-  }
-
-  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    options: SpanOptions,
-    fn: F,
-  ): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    options: SpanOptions,
-    ctx: Context,
-    fn: F,
-  ): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    ...args: ActiveSpanArgs<F>
-  ): ReturnType<F> {
-    return startActiveSpan(this, name, args);
   }
 }

@@ -7,7 +7,7 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { type ActiveSpanArgs, startActiveSpan } from './active-span.js';
+import { SpanStartingTracer } from './active-span.js';
 import { RANDOM_TRACE_ID_FLAG } from './trace-ids.js';
 
 /**
@@ -17,10 +17,11 @@ import { RANDOM_TRACE_ID_FLAG } from './trace-ids.js';
  * the parent had it. The flag is set on the span context the SDK made for this span alone, so it
  * costs no allocation and the exported span carries the same flags as the propagated header.
  */
-export class RandomFlagTracer implements Tracer {
+export class RandomFlagTracer extends SpanStartingTracer {
   readonly #sdk: Tracer;
 
   constructor(sdk: Tracer) {
+    super();
     this.#sdk = sdk;
   }
 
@@ -33,24 +34,5 @@ export class RandomFlagTracer implements Tracer {
     const continued = parent !== undefined && isSpanContextValid(parent) && parent.traceId === ids.traceId;
     if (!continued || parent.traceFlags & RANDOM_TRACE_ID_FLAG) ids.traceFlags |= RANDOM_TRACE_ID_FLAG;
     return span;
-  }
-
-  startActiveSpan<F extends (span: Span) => unknown>(name: string, fn: F): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    options: SpanOptions,
-    fn: F,
-  ): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    options: SpanOptions,
-    ctx: Context,
-    fn: F,
-  ): ReturnType<F>;
-  startActiveSpan<F extends (span: Span) => unknown>(
-    name: string,
-    ...args: ActiveSpanArgs<F>
-  ): ReturnType<F> {
-    return startActiveSpan(this, name, args);
   }
 }

@@ -59,6 +59,14 @@ describe('traceparent', () => {
     expect(extract({})).toBeUndefined();
   });
 
+  it('reads a tracestate given as several header fields, and ignores one that is not text', () => {
+    const state = (tracestate: unknown) =>
+      extract({ traceparent: `00-${TRACE}-${SPAN}-01`, tracestate })?.traceState?.serialize();
+    expect(state(['a=1', 'b=2,a=3', ''])).toBe('a=1,b=2');
+    expect(state(42)).toBeUndefined();
+    expect(extract({ traceparent: `00-${TRACE}-${SPAN}-01`, tracestate: 'A=1' })?.traceId).toBe(TRACE);
+  });
+
   it('reads the first four fields of a future version and ignores the rest', () => {
     expect(parseTraceparent(`cc-${TRACE}-${SPAN}-01-more-fields`)).toEqual({
       traceId: TRACE,

@@ -7,7 +7,7 @@ import {
   type TextMapSetter,
   trace,
 } from '@opentelemetry/api';
-import { parseTraceState } from './w3c-tracestate.js';
+import { isOws, parseTraceState } from './w3c-tracestate.js';
 
 const TRACEPARENT = 'traceparent';
 const TRACESTATE = 'tracestate';
@@ -62,7 +62,7 @@ export function parseTraceparent(header: string): SpanContext | undefined {
   if (
     high === 0 && low === 0
       ? length !== VERSION_00_LENGTH
-      : length > VERSION_00_LENGTH && header.charCodeAt(start + 55) !== DASH
+      : length > VERSION_00_LENGTH && header.charCodeAt(start + VERSION_00_LENGTH) !== DASH
   )
     return undefined;
   if (
@@ -82,10 +82,6 @@ export function parseTraceparent(header: string): SpanContext | undefined {
     traceFlags: ((flagsHigh << 4) | flagsLow) & KNOWN_FLAGS,
     isRemote: true,
   };
-}
-
-function isOws(c: number): boolean {
-  return c === 0x20 || c === 0x09;
 }
 
 /** One value of a header that must not repeat; undefined when absent, repeated or not a string. */

@@ -124,7 +124,8 @@ export function parseTraceState(header: string): W3CTraceState | undefined {
   return new W3CTraceState(members);
 }
 
-function isOws(c: number): boolean {
+/** Optional whitespace around header values and list-members: space or horizontal tab. */
+export function isOws(c: number): boolean {
   return c === SPACE || c === TAB;
 }
 
