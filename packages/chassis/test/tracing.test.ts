@@ -88,7 +88,8 @@ describe('tracing without an exporter', () => {
     };
     expect(body.upstream.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(body.downstream.traceId).toBe(body.upstream.traceId);
-    expect(body.downstream.traceparent?.endsWith('-00')).toBe(true);
+    // A trace the chassis starts is not sampled and has random ids: the Level 2 `random` flag.
+    expect(body.downstream.traceparent).toMatch(new RegExp(`^00-${body.upstream.traceId}-[0-9a-f]{16}-02$`));
   });
 
   it('answers malformed trace headers normally, with a fresh trace', async () => {
@@ -244,7 +245,8 @@ describe('tracing with an exporter', () => {
       },
     });
     const unsampled = (await (await fetch(`${svc.url}/x`)).json()) as { traceId: string; traceFlags: number };
-    expect(unsampled.traceFlags).toBe(0);
+    // Not sampled, and the random flag the SDK leaves out is set on the id the chassis generated.
+    expect(unsampled.traceFlags).toBe(2);
     await fetch(`${svc.url}/x`, { headers: { traceparent: `00-${TRACE_ID}-${PARENT_ID}-01` } });
     await svc.service.stop();
     expect(receiver.spans.map((s) => s.traceId)).toEqual([TRACE_ID]);

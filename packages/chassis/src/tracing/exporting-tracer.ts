@@ -1,6 +1,8 @@
 import type { Tracer } from '@opentelemetry/api';
 import type { Logger } from 'pino';
 import { LogSpanExporter } from './log-span-exporter.js';
+import { RandomFlagTracer } from './random-flag-tracer.js';
+import { randomIdGenerator } from './trace-ids.js';
 
 export interface ExportingTracerOptions {
   exporter: 'console' | 'otlp';
@@ -65,8 +67,9 @@ export async function createExportingTracer(options: ExportingTracerOptions): Pr
     resource: resources.resourceFromAttributes(options.resource),
     sampler: options.sampler.parentBased ? new sdk.ParentBasedSampler({ root: ratio }) : ratio,
     spanProcessors: [processor],
+    idGenerator: randomIdGenerator,
   });
-  return { tracer: provider.getTracer('@keelson/chassis'), provider };
+  return { tracer: new RandomFlagTracer(provider.getTracer('@keelson/chassis')), provider };
 }
 
 /** `"a=1, b=2"` → `{ a: '1', b: '2' }`. */

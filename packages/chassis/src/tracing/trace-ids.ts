@@ -26,3 +26,12 @@ export function newSpanId(): string {
   const id = randomHex(8);
   return id === '0000000000000000' ? newSpanId() : id;
 }
+
+/**
+ * The `random` trace flag (W3C Trace Context Level 2, bit 1): set on trace ids made here, whose
+ * bytes are all random, and kept on a trace continued from a caller that set it.
+ */
+export const RANDOM_TRACE_ID_FLAG = 0x02;
+
+/** The id generator for the OpenTelemetry SDK, so that its trace ids are random as well. */
+export const randomIdGenerator = { generateTraceId: newTraceId, generateSpanId: newSpanId };
