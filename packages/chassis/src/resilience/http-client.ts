@@ -81,8 +81,8 @@ export class HttpClient {
   constructor(deps: HttpClientDependencies) {
     this.name = deps.name;
     this.#deps = deps;
-    // undici ends a timed-out request by its own timeouts (connecting, waiting for headers, between
-    // body chunks): cheaper than a signal per call, though they tick only every half second.
+    // The policies cancel an attempt at its timeout; undici's own timeouts (connecting, waiting for
+    // headers, between body chunks) stay as a backstop and tell a connect timeout apart.
     const attemptMs = deps.settings.attemptTimeoutMs;
     this.#agent = new Agent({
       keepAliveTimeout: 4000,
@@ -144,7 +144,7 @@ export class HttpClient {
 
     const response = await this.#deps.policies.execute(
       call,
-      (attempt) => this.#send(call, attempt, options.signal),
+      (attempt, signal) => this.#send(call, attempt, signal),
       options.signal,
     );
     if (response.status >= 400) throw new HttpStatusError(call, response);
@@ -157,7 +157,7 @@ export class HttpClient {
   }
 
   /** The request itself: resolve an instance, send, read the whole body. */
-  async #send(call: Call, attempt: number, signal: AbortSignal | undefined): Promise<AttemptResponse> {
+  async #send(call: Call, attempt: number, signal: AbortSignal): Promise<AttemptResponse> {
     const { tracing } = this.#deps;
     const began = performance.now();
     const parent = context.active();
@@ -175,14 +175,14 @@ export class HttpClient {
       // With tracing off, a context the application made active itself still travels on.
       tracing?.inject(headers, span ? trace.setSpan(parent, span) : parent);
       if (span?.isRecording()) describeAttempt(span, call, target.origin, target.basePath, attempt);
+      if (signal.aborted) throw signal.reason;
       const res = await this.#agent.request({
         origin: target.origin,
         path: target.basePath + call.target,
         method: call.method as 'GET',
         headers,
         body: call.body ?? null,
-        // Only a caller's own signal: one per call would cost more than the whole policy stack.
-        signal: signal ?? null,
+        signal,
       });
       const text = await res.body.text();
       status = String(res.statusCode);
@@ -211,7 +211,8 @@ export class HttpClient {
         span.setAttribute('error.type', (error as { code?: string }).code ?? (error as Error).name);
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
-      if (signal?.aborted) throw error;
+      // Cancelled by its timeout, its call's deadline or the caller: the request is closed already.
+      if (signal.aborted) throw signal.reason;
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'string' && ATTEMPT_TIMEOUT_CODES.has(code)) {
         const timeout = new TimeoutError(call, 'attempt', this.#deps.settings.attemptTimeoutMs);
