@@ -8,6 +8,7 @@ import {
   TimeoutError,
 } from '../src/index.js';
 import { startTestService } from '../src/testing/index.js';
+import { startOtlpReceiver } from './support/otlp-receiver.js';
 import { closedPort, startScriptedServer } from './support/scripted-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -93,14 +94,6 @@ describe('HTTP client: calls and errors', () => {
     const error = await rejection(svc.clients.http('down').get('/'));
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).code).toBe('ECONNREFUSED');
-  });
-
-  it('names the missing base URL when a client has neither a URL nor a resolver', async () => {
-    const { service: svc } = await startTestService({});
-    cleanups.push(() => svc.stop());
-    const error = await rejection(svc.clients.http('nowhere').get('/'));
-    expect(error).toBeInstanceOf(ConnectionError);
-    expect(error.message).toContain('clients.nowhere.baseUrl');
   });
 
   it('resolves instances through a resolver and reports each outcome', async () => {
@@ -520,5 +513,126 @@ describe('HTTP client: metrics and config', () => {
     await expect(startTestService({ clients: { Bad_Name: {} } })).rejects.toThrow(
       /Invalid client name "Bad_Name"/,
     );
+  });
+});
+
+describe('HTTP client: absolute URLs', () => {
+  it("sends an absolute URL where it says, under the client's policies, hooks and metrics", async () => {
+    const home = await server(() => ({ body: { from: 'home' } }));
+    const elsewhere = await server((n, req) =>
+      n === 0
+        ? { status: 503 }
+        : { body: { from: 'elsewhere', url: req.url, tenant: req.headers['x-tenant'] ?? null } },
+    );
+    const { service: svc, logs } = await service(home.url, fast);
+    const seen: { path: string; origin: string | undefined }[] = [];
+    svc.clients.addRequestHeaders((headers, call) => {
+      seen.push({ path: call.path, origin: call.origin });
+      headers['x-tenant'] = 't-1';
+    });
+    const client = svc.clients.http('down');
+    const res = await client.get(`${elsewhere.url}/hooks/a?sig=1`, { query: { page: 2 } });
+    expect(res.body).toEqual({ from: 'elsewhere', url: '/hooks/a?sig=1&page=2', tenant: 't-1' });
+    // The 503 was retried, like any call of this client; the base URL was never used.
+    expect(elsewhere.hits).toHaveLength(2);
+    expect(logs.find('retrying call')).toHaveLength(1);
+    expect(home.hits).toHaveLength(0);
+    expect(seen).toEqual([
+      { path: `${elsewhere.url}/hooks/a`, origin: elsewhere.url },
+      { path: `${elsewhere.url}/hooks/a`, origin: elsewhere.url },
+    ]);
+    // A path still goes to the base URL.
+    expect((await client.get('/x')).body).toEqual({ from: 'home' });
+    expect(seen[2]).toEqual({ path: '/x', origin: undefined });
+
+    // Metrics name the client, never the URL: any number of targets keeps the series bounded.
+    const metrics = await svc.metrics.text();
+    expect(
+      sample(
+        metrics,
+        'http_client_request_duration_seconds_count{client="down",method="GET",status_code="200"}',
+      ),
+    ).toBe(2);
+    expect(
+      sample(
+        metrics,
+        'http_client_request_duration_seconds_count{client="down",method="GET",status_code="503"}',
+      ),
+    ).toBe(1);
+    expect(metrics).not.toContain(new URL(elsewhere.url).port);
+  });
+
+  it('works on a client without a base URL or resolver, and shares its breaker', async () => {
+    const down = await server(() => ({ status: 500 }));
+    const { service: svc } = await startTestService({});
+    cleanups.push(() => svc.stop());
+    const hooks = svc.clients.http('webhooks');
+    for (let i = 0; i < 5; i++)
+      expect(await rejection(hooks.post(`${down.url}/events`, { i }))).toBeInstanceOf(HttpStatusError);
+    expect(down.hits.map((h) => h.url)).toEqual(Array(5).fill('/events'));
+    // Five failures in a row open the circuit of the client, whatever URLs its calls went to.
+    const error = await rejection(hooks.post(`${down.url}/other`, {}));
+    expect(error).toBeInstanceOf(CircuitOpenError);
+    expect(error.message).toBe(`webhooks: POST ${down.url}/other: circuit open, call not sent`);
+    expect(down.hits).toHaveLength(5);
+  });
+
+  it('refuses, naming the client, a path without a base URL or resolver, and URLs it cannot send', async () => {
+    const { service: svc } = await startTestService({});
+    cleanups.push(() => svc.stop());
+    const client = svc.clients.http('nowhere');
+    const began = performance.now();
+    const error = await rejection(client.get('/stock/42'));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('ENOENDPOINT');
+    expect(error.message).toBe(
+      'nowhere: GET /stock/42: ENOENDPOINT: client "nowhere" has no base URL and no service registry ' +
+        'to find its downstream: set clients.nowhere.baseUrl (declared with createService({ clients: ' +
+        '{ nowhere: {} } })), enable a registry, or call an absolute URL',
+    );
+    // Refused before any policy: no attempt, retry or rejection to count.
+    expect(performance.now() - began).toBeLessThan(50);
+    const metrics = await svc.metrics.text();
+    expect(metrics).not.toMatch(/http_client_(request_duration|retries|rejections)\w*\{client="nowhere"/);
+    expect(metrics).toContain('http_client_circuit_state{client="nowhere"} 0');
+
+    await expect(client.get('stock/42')).rejects.toThrow(
+      'nowhere: expected a path starting with "/" or an absolute http(s) URL: stock/42',
+    );
+    await expect(client.get('ftp://127.0.0.1/file')).rejects.toThrow(/absolute http\(s\) URL: ftp:/);
+    const withPassword = await rejection(client.get('http://user:secret@127.0.0.1:1/'));
+    expect(withPassword).toBeInstanceOf(TypeError);
+    expect(withPassword.message).toBe(
+      'nowhere: a URL with credentials is refused; send them in a header instead',
+    );
+  });
+
+  it('traces a call to an absolute URL as a client span of that host, and passes the trace on', async () => {
+    const receiver = await startOtlpReceiver();
+    cleanups.push(receiver.close);
+    const hook = await server((_n, req) => ({ body: { traceparent: req.headers.traceparent } }));
+    const { service: svc, url } = await startTestService({
+      overrides: {
+        tracing: { exporter: 'otlp', otlp: { endpoint: receiver.endpoint }, batch: { delayMs: 50 } },
+      },
+      setup(s) {
+        s.http.get(
+          '/notify',
+          async () => (await s.clients.http('webhooks').post(`${hook.url}/in?x=1`, {})).body,
+        );
+      },
+    });
+    const body = (await (await fetch(`${url}/notify`)).json()) as { traceparent: string };
+    await svc.stop();
+    const client = receiver.spans.find((span) => span.kind === 3);
+    expect(client?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'server.address': '127.0.0.1',
+      'server.port': Number(new URL(hook.url).port),
+      'url.full': `${hook.url}/in?x=1`,
+      'keelson.client': 'webhooks',
+      'http.response.status_code': 200,
+    });
+    expect(body.traceparent).toBe(`00-${client?.traceId}-${client?.spanId}-01`);
   });
 });

@@ -19,11 +19,18 @@ export type HttpHeaders = Record<string, string | string[] | undefined>;
 
 /**
  * Adds headers to every attempt of every client, in the async context of the call (so it can see
- * the request being handled). `headers` already holds the caller's own headers.
+ * the request being handled). `headers` already holds the caller's own headers. `call.origin` is set
+ * when the caller gave an absolute URL (the origin it goes to) and undefined for a path on the
+ * client's own downstream: a hook adding credentials meant for that downstream skips such calls.
  */
 export type RequestHeadersHook = (
   headers: Record<string, string>,
-  call: { readonly client: string; readonly method: string; readonly path: string },
+  call: {
+    readonly client: string;
+    readonly method: string;
+    readonly path: string;
+    readonly origin: string | undefined;
+  },
 ) => void;
 
 export interface HttpCallOptions {
@@ -62,6 +69,9 @@ export interface HttpClientDependencies {
 }
 
 interface Call extends HttpCall {
+  /** The origin of an absolute URL; undefined for a path on the client's downstream. */
+  origin: string | undefined;
+  /** Path and query as sent, after the base path. */
   target: string;
   headers: Record<string, string> | undefined;
   body: string | Uint8Array | undefined;
@@ -70,6 +80,8 @@ interface Call extends HttpCall {
 /**
  * A client for one downstream: undici underneath, cockatiel's deadline, retry, bulkhead, circuit
  * breaker and attempt timeout around every call, a client span and trace headers on each attempt.
+ * Every method takes a path on the downstream (`/stock/42`, after the base URL's path) or an
+ * absolute http(s) URL, which goes where it says under the same policies.
  */
 export class HttpClient {
   readonly name: string;
@@ -119,26 +131,31 @@ export class HttpClient {
   }
 
   /**
-   * Sends a request through the policies. Resolves with the response of status < 400; rejects with
-   * an {@link HttpStatusError} (status ≥ 400 after any retries), {@link TimeoutError},
-   * {@link CircuitOpenError}, {@link BulkheadFullError} or {@link ConnectionError}.
+   * Sends a request through the policies to `path` on the downstream or to an absolute http(s) URL.
+   * Resolves with the response of status < 400; rejects with an {@link HttpStatusError} (status ≥ 400
+   * after any retries), {@link TimeoutError}, {@link CircuitOpenError}, {@link BulkheadFullError} or
+   * {@link ConnectionError} (`ENOENDPOINT`: a path, but no base URL or registry to find the downstream).
    */
   async request<T = unknown>(
     method: string,
     path: string,
     options: HttpCallOptions = {},
   ): Promise<HttpResponse<T>> {
-    if (!path.startsWith('/')) throw new TypeError(`${this.name}: path must start with "/": ${path}`);
+    const url = path.startsWith('/') ? undefined : absoluteUrl(this.name, path);
     const upper = method.toUpperCase();
+    const target = url ? url.pathname + url.search : path;
     const call: Call = {
       client: this.name,
       method: upper,
-      path,
-      target: options.query ? `${path}${queryString(options.query)}` : path,
+      // Errors and hooks name an absolute URL without its query, as they do a path.
+      path: url ? url.origin + url.pathname : path,
+      origin: url?.origin,
+      target: options.query ? withQuery(target, options.query) : target,
       headers: options.headers,
       body: encodeBody(options.body),
       idempotent: isIdempotentCall(upper, options.headers, options.idempotent),
     };
+    if (!url && !this.#fixed && !this.#deps.resolver()) throw this.#noEndpoint(call);
     if (call.body !== undefined && !hasContentType(options.headers) && !isRaw(options.body))
       call.headers = { ...options.headers, 'content-type': 'application/json' };
 
@@ -167,8 +184,12 @@ export class HttpClient {
     let endpoint: Endpoint | undefined;
     let status = 'error';
     try {
-      endpoint = this.#fixedEndpoint ?? (await this.#resolve());
-      const target = this.#fixed ?? splitBaseUrl(endpoint.url);
+      let target: { origin: string; basePath: string };
+      if (call.origin) target = { origin: call.origin, basePath: '' };
+      else {
+        endpoint = this.#fixedEndpoint ?? (await this.#resolve(call));
+        target = this.#fixed ?? splitBaseUrl(endpoint.url);
+      }
       const headers: Record<string, string> = { ...call.headers };
       const hooks = this.#deps.requestHeaders;
       if (hooks) for (const hook of hooks) hook(headers, call);
@@ -186,7 +207,7 @@ export class HttpClient {
       });
       const text = await res.body.text();
       status = String(res.statusCode);
-      endpoint.release?.({ ok: res.statusCode < 500 });
+      endpoint?.release?.({ ok: res.statusCode < 500 });
       if (span?.isRecording()) {
         span.setAttribute('http.response.status_code', res.statusCode);
         if (res.statusCode >= 400) {
@@ -233,19 +254,25 @@ export class HttpClient {
     }
   }
 
-  async #resolve(): Promise<Endpoint> {
+  async #resolve(call: Call): Promise<Endpoint> {
     const resolver = this.#deps.resolver();
-    if (!resolver)
-      throw new ConnectionError(
-        { client: this.name, method: '-', path: '-' },
-        Object.assign(
-          new Error(
-            `no base URL: set clients.${this.name}.baseUrl (or enable a service registry for discovery)`,
-          ),
-          { code: 'ENOENDPOINT' },
-        ),
-      );
+    if (!resolver) throw this.#noEndpoint(call);
     return resolver.resolve(this.name);
+  }
+
+  #noEndpoint(call: Call): ConnectionError {
+    const name = this.name;
+    return new ConnectionError(
+      call,
+      Object.assign(
+        new Error(
+          `client "${name}" has no base URL and no service registry to find its downstream: ` +
+            `set clients.${name}.baseUrl (declared with createService({ clients: { ${name}: {} } })), ` +
+            'enable a registry, or call an absolute URL',
+        ),
+        { code: 'ENOENDPOINT' },
+      ),
+    );
   }
 }
 
@@ -262,12 +289,30 @@ function splitBaseUrl(url: string): { origin: string; basePath: string } {
   return split;
 }
 
-function queryString(query: Record<string, string | number | boolean | undefined>): string {
+/** An absolute http(s) URL given instead of a path; anything else is a caller's mistake. */
+function absoluteUrl(client: string, text: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    throw new TypeError(`${client}: expected a path starting with "/" or an absolute http(s) URL: ${text}`);
+  // As fetch() does: credentials in a URL would end up in logs and spans.
+  if (url.username || url.password)
+    throw new TypeError(`${client}: a URL with credentials is refused; send them in a header instead`);
+  return url;
+}
+
+/** `target` with the query parameters added to any query it has; undefined values are left out. */
+function withQuery(target: string, query: Record<string, string | number | boolean | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query))
     if (value !== undefined) params.append(key, String(value));
   const text = params.toString();
-  return text ? `?${text}` : '';
+  if (!text) return target;
+  return `${target}${target.includes('?') ? '&' : '?'}${text}`;
 }
 
 function isRaw(body: unknown): body is string | Uint8Array {
