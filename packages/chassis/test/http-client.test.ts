@@ -8,6 +8,7 @@ import {
   TimeoutError,
 } from '../src/index.js';
 import { startTestService } from '../src/testing/index.js';
+import { startOtlpReceiver } from './support/otlp-receiver.js';
 import { closedPort, startScriptedServer } from './support/scripted-server.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -36,6 +37,19 @@ async function service(
 }
 
 const fast = { retry: { initialDelayMs: 5, maxDelayMs: 20 } };
+
+/** The value of one sample in a metrics exposition, or undefined when it is absent. */
+function sample(metrics: string, series: string): number | undefined {
+  const line = metrics.split('\n').find((l) => l.startsWith(`${series} `));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits, at most `ms`, until `done()` holds. */
+async function until(done: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
+  for (let waited = 0; waited < ms && !(await done()); waited += 5) await sleep(5);
+}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -80,14 +94,6 @@ describe('HTTP client: calls and errors', () => {
     const error = await rejection(svc.clients.http('down').get('/'));
     expect(error).toBeInstanceOf(ConnectionError);
     expect((error as ConnectionError).code).toBe('ECONNREFUSED');
-  });
-
-  it('names the missing base URL when a client has neither a URL nor a resolver', async () => {
-    const { service: svc } = await startTestService({});
-    cleanups.push(() => svc.stop());
-    const error = await rejection(svc.clients.http('nowhere').get('/'));
-    expect(error).toBeInstanceOf(ConnectionError);
-    expect(error.message).toContain('clients.nowhere.baseUrl');
   });
 
   it('resolves instances through a resolver and reports each outcome', async () => {
@@ -223,6 +229,65 @@ describe('HTTP client: timeouts', () => {
     expect((error as TimeoutError).kind).toBe('timeout');
   });
 
+  it('cancels the attempt in flight at the deadline: socket closed, bulkhead slot freed, counted once', async () => {
+    const never = new Promise<void>(() => {});
+    const down = await server((n) => (n === 0 ? { hold: never } : { body: { n } }));
+    const { service: svc } = await service(down.url, {
+      timeoutMs: 600,
+      attemptTimeoutMs: 3000,
+      retry: { attempts: 0 },
+      bulkhead: { maxConcurrent: 1, maxQueue: 0 },
+    });
+    const client = svc.clients.http('down');
+    const started = performance.now();
+    const first = rejection(client.get('/hang'));
+    await until(() => down.hits.length === 1);
+    // While the first call hangs, it holds the only slot.
+    expect(await rejection(client.get('/busy'))).toBeInstanceOf(BulkheadFullError);
+    expect(down.hits).toHaveLength(1);
+
+    const error = await first;
+    const gaveUp = performance.now();
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect((error as TimeoutError).scope).toBe('deadline');
+    expect(gaveUp - started).toBeGreaterThanOrEqual(599);
+    // Right after the caller's deadline the slot is free again: no call is refused.
+    for (let i = 0; i < 20; i++) expect((await client.get('/next')).body).toEqual({ n: i + 1 });
+
+    // The server saw the connection of the hanging request close at the deadline, not at the
+    // attempt timeout (3 s).
+    await until(() => down.hits[0]?.closedAt !== undefined);
+    const closedAt = down.hits[0]?.closedAt ?? Number.NaN;
+    expect(Math.abs(closedAt - gaveUp)).toBeLessThan(150);
+
+    const metrics = await svc.metrics.text();
+    const failed = 'client="down",method="GET",status_code="error"';
+    expect(sample(metrics, `http_client_request_duration_seconds_count{${failed}}`)).toBe(1);
+    // The attempt as the caller saw it: cut at the 600 ms deadline.
+    const seconds = sample(metrics, `http_client_request_duration_seconds_sum{${failed}}`) ?? 0;
+    expect(seconds).toBeGreaterThanOrEqual(0.55);
+    expect(seconds).toBeLessThan(1);
+    expect(sample(metrics, 'http_client_rejections_total{client="down",reason="timeout"}')).toBe(1);
+    expect(sample(metrics, 'http_client_rejections_total{client="down",reason="bulkhead_full"}')).toBe(1);
+  });
+
+  it('cancels an attempt at its own timeout: the socket closes and the retry gets the slot', async () => {
+    const down = await server((n) => (n === 0 ? { delayMs: 3000, body: { slow: true } } : { body: { n } }));
+    const { service: svc } = await service(down.url, {
+      ...fast,
+      attemptTimeoutMs: 200,
+      bulkhead: { maxConcurrent: 1, maxQueue: 0 },
+    });
+    expect((await svc.clients.http('down').get('/')).body).toEqual({ n: 1 });
+    await until(() => down.hits[0]?.closedAt !== undefined);
+    const open = (down.hits[0]?.closedAt ?? Number.NaN) - (down.hits[0]?.at ?? 0);
+    expect(open).toBeGreaterThanOrEqual(195);
+    expect(open).toBeLessThan(400);
+    const metrics = await svc.metrics.text();
+    expect(sample(metrics, 'http_client_rejections_total{client="down",reason="timeout"}')).toBeUndefined();
+    expect(sample(metrics, 'http_client_retries_total{client="down"}')).toBe(1);
+  });
+
   it('reports an attempt timeout of a POST as TimeoutError(attempt), not retried', async () => {
     const down = await server(() => ({ delayMs: 1000 }));
     const { service: svc } = await service(down.url, { ...fast, attemptTimeoutMs: 100 });
@@ -278,6 +343,70 @@ describe('HTTP client: circuit breaker', () => {
     expect(logs.find('circuit of client down is').map((e) => e.circuit)).toEqual([
       'open',
       'half_open',
+      'open',
+      'half_open',
+      'closed',
+    ]);
+  });
+
+  it('half-open: the gauge turns at halfOpenAfterMs, one probe goes through, every other call fails fast', async () => {
+    let releaseProbe!: () => void;
+    const probeHeld = new Promise<void>((resolve) => {
+      releaseProbe = resolve;
+    });
+    const down = await server((n) =>
+      n === 0 ? { status: 500 } : n === 1 ? { hold: probeHeld, body: { probe: true } } : { body: { n } },
+    );
+    const {
+      service: svc,
+      url,
+      logs,
+    } = await service(down.url, {
+      retry: { attempts: 0 },
+      attemptTimeoutMs: 10000,
+      breaker: { consecutiveFailures: 1, halfOpenAfterMs: 300 },
+    });
+    const client = svc.clients.http('down');
+    const gauge = async () => sample(await svc.metrics.text(), 'http_client_circuit_state{client="down"}');
+    expect(await rejection(client.get('/'))).toBeInstanceOf(HttpStatusError);
+    const opened = performance.now();
+    expect(await gauge()).toBe(1);
+
+    // No call arrives, yet the gauge and health show half-open once halfOpenAfterMs has passed.
+    await until(async () => (await gauge()) === 2);
+    expect(performance.now() - opened).toBeLessThan(1000);
+    expect(await gauge()).toBe(2);
+    const health = await (await fetch(`${url}/health/ready`)).text();
+    expect(health).toContain('circuit half-open: probing');
+
+    // Ten calls at once: the first is the probe, held by the server; the other nine fail fast.
+    const calls = Array.from({ length: 10 }, () => {
+      const began = performance.now();
+      return client.get('/').then(
+        (res) => ({ res, error: undefined, ms: performance.now() - began }),
+        (error: Error) => ({ res: undefined, error, ms: performance.now() - began }),
+      );
+    });
+    const rejected = await Promise.all(calls.slice(1));
+    await until(() => down.hits.length === 2);
+    for (const { error, ms } of rejected) {
+      expect(error).toBeInstanceOf(CircuitOpenError);
+      // Well under the probe's hang (500 ms below): the call did not wait for the probe.
+      expect(ms).toBeLessThan(100);
+    }
+    await sleep(500);
+    expect(down.hits).toHaveLength(2);
+    releaseProbe();
+    const probe = await calls[0];
+    expect(probe?.res?.body).toEqual({ probe: true });
+    expect(probe?.ms).toBeGreaterThanOrEqual(499);
+
+    expect(await gauge()).toBe(0);
+    expect((await client.get('/')).body).toEqual({ n: 2 });
+    expect(
+      sample(await svc.metrics.text(), 'http_client_rejections_total{client="down",reason="circuit_open"}'),
+    ).toBe(9);
+    expect(logs.find('circuit of client down is').map((e) => e.circuit)).toEqual([
       'open',
       'half_open',
       'closed',
@@ -384,5 +513,126 @@ describe('HTTP client: metrics and config', () => {
     await expect(startTestService({ clients: { Bad_Name: {} } })).rejects.toThrow(
       /Invalid client name "Bad_Name"/,
     );
+  });
+});
+
+describe('HTTP client: absolute URLs', () => {
+  it("sends an absolute URL where it says, under the client's policies, hooks and metrics", async () => {
+    const home = await server(() => ({ body: { from: 'home' } }));
+    const elsewhere = await server((n, req) =>
+      n === 0
+        ? { status: 503 }
+        : { body: { from: 'elsewhere', url: req.url, tenant: req.headers['x-tenant'] ?? null } },
+    );
+    const { service: svc, logs } = await service(home.url, fast);
+    const seen: { path: string; origin: string | undefined }[] = [];
+    svc.clients.addRequestHeaders((headers, call) => {
+      seen.push({ path: call.path, origin: call.origin });
+      headers['x-tenant'] = 't-1';
+    });
+    const client = svc.clients.http('down');
+    const res = await client.get(`${elsewhere.url}/hooks/a?sig=1`, { query: { page: 2 } });
+    expect(res.body).toEqual({ from: 'elsewhere', url: '/hooks/a?sig=1&page=2', tenant: 't-1' });
+    // The 503 was retried, like any call of this client; the base URL was never used.
+    expect(elsewhere.hits).toHaveLength(2);
+    expect(logs.find('retrying call')).toHaveLength(1);
+    expect(home.hits).toHaveLength(0);
+    expect(seen).toEqual([
+      { path: `${elsewhere.url}/hooks/a`, origin: elsewhere.url },
+      { path: `${elsewhere.url}/hooks/a`, origin: elsewhere.url },
+    ]);
+    // A path still goes to the base URL.
+    expect((await client.get('/x')).body).toEqual({ from: 'home' });
+    expect(seen[2]).toEqual({ path: '/x', origin: undefined });
+
+    // Metrics name the client, never the URL: any number of targets keeps the series bounded.
+    const metrics = await svc.metrics.text();
+    expect(
+      sample(
+        metrics,
+        'http_client_request_duration_seconds_count{client="down",method="GET",status_code="200"}',
+      ),
+    ).toBe(2);
+    expect(
+      sample(
+        metrics,
+        'http_client_request_duration_seconds_count{client="down",method="GET",status_code="503"}',
+      ),
+    ).toBe(1);
+    expect(metrics).not.toContain(new URL(elsewhere.url).port);
+  });
+
+  it('works on a client without a base URL or resolver, and shares its breaker', async () => {
+    const down = await server(() => ({ status: 500 }));
+    const { service: svc } = await startTestService({});
+    cleanups.push(() => svc.stop());
+    const hooks = svc.clients.http('webhooks');
+    for (let i = 0; i < 5; i++)
+      expect(await rejection(hooks.post(`${down.url}/events`, { i }))).toBeInstanceOf(HttpStatusError);
+    expect(down.hits.map((h) => h.url)).toEqual(Array(5).fill('/events'));
+    // Five failures in a row open the circuit of the client, whatever URLs its calls went to.
+    const error = await rejection(hooks.post(`${down.url}/other`, {}));
+    expect(error).toBeInstanceOf(CircuitOpenError);
+    expect(error.message).toBe(`webhooks: POST ${down.url}/other: circuit open, call not sent`);
+    expect(down.hits).toHaveLength(5);
+  });
+
+  it('refuses, naming the client, a path without a base URL or resolver, and URLs it cannot send', async () => {
+    const { service: svc } = await startTestService({});
+    cleanups.push(() => svc.stop());
+    const client = svc.clients.http('nowhere');
+    const began = performance.now();
+    const error = await rejection(client.get('/stock/42'));
+    expect(error).toBeInstanceOf(ConnectionError);
+    expect((error as ConnectionError).code).toBe('ENOENDPOINT');
+    expect(error.message).toBe(
+      'nowhere: GET /stock/42: ENOENDPOINT: client "nowhere" has no base URL and no service registry ' +
+        'to find its downstream: set clients.nowhere.baseUrl (declared with createService({ clients: ' +
+        '{ nowhere: {} } })), enable a registry, or call an absolute URL',
+    );
+    // Refused before any policy: no attempt, retry or rejection to count.
+    expect(performance.now() - began).toBeLessThan(50);
+    const metrics = await svc.metrics.text();
+    expect(metrics).not.toMatch(/http_client_(request_duration|retries|rejections)\w*\{client="nowhere"/);
+    expect(metrics).toContain('http_client_circuit_state{client="nowhere"} 0');
+
+    await expect(client.get('stock/42')).rejects.toThrow(
+      'nowhere: expected a path starting with "/" or an absolute http(s) URL: stock/42',
+    );
+    await expect(client.get('ftp://127.0.0.1/file')).rejects.toThrow(/absolute http\(s\) URL: ftp:/);
+    const withPassword = await rejection(client.get('http://user:secret@127.0.0.1:1/'));
+    expect(withPassword).toBeInstanceOf(TypeError);
+    expect(withPassword.message).toBe(
+      'nowhere: a URL with credentials is refused; send them in a header instead',
+    );
+  });
+
+  it('traces a call to an absolute URL as a client span of that host, and passes the trace on', async () => {
+    const receiver = await startOtlpReceiver();
+    cleanups.push(receiver.close);
+    const hook = await server((_n, req) => ({ body: { traceparent: req.headers.traceparent } }));
+    const { service: svc, url } = await startTestService({
+      overrides: {
+        tracing: { exporter: 'otlp', otlp: { endpoint: receiver.endpoint }, batch: { delayMs: 50 } },
+      },
+      setup(s) {
+        s.http.get(
+          '/notify',
+          async () => (await s.clients.http('webhooks').post(`${hook.url}/in?x=1`, {})).body,
+        );
+      },
+    });
+    const body = (await (await fetch(`${url}/notify`)).json()) as { traceparent: string };
+    await svc.stop();
+    const client = receiver.spans.find((span) => span.kind === 3);
+    expect(client?.attributes).toMatchObject({
+      'http.request.method': 'POST',
+      'server.address': '127.0.0.1',
+      'server.port': Number(new URL(hook.url).port),
+      'url.full': `${hook.url}/in?x=1`,
+      'keelson.client': 'webhooks',
+      'http.response.status_code': 200,
+    });
+    expect(body.traceparent).toBe(`00-${client?.traceId}-${client?.spanId}-01`);
   });
 });

@@ -32,7 +32,7 @@ export function createClientMetrics(metrics: ServiceMetrics): ClientMetrics {
     }),
     rejections: metrics.counter({
       name: 'http_client_rejections_total',
-      help: 'Calls refused or cut short by a policy, by client and reason (timeout, circuit_open, bulkhead_full, retry_budget).',
+      help: 'Calls refused or cut short by a policy, each counted once by the reason that ended it: timeout, circuit_open, bulkhead_full or retry_budget.',
       labelNames: ['client', 'reason'],
     }),
     circuitState: metrics.gauge({

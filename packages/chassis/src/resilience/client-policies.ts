@@ -18,6 +18,7 @@ import {
   retry,
   SamplingBreaker,
 } from 'cockatiel';
+import { AttemptSignal, CallDeadline } from './call-cancellation.js';
 import type { RejectionReason } from './client-metrics.js';
 import type { ClientSettings } from './config-schema.js';
 import { clearExpiry, type Expiring, scheduleExpiry } from './deadline-timer.js';
@@ -28,6 +29,7 @@ import {
   type HttpCall,
   TimeoutError,
 } from './errors.js';
+import { FailFastBreaker } from './fail-fast-breaker.js';
 import { RetryBudget } from './retry-budget.js';
 
 /** What one attempt produced when the downstream answered. */
@@ -44,45 +46,15 @@ export interface AttemptResponse {
 }
 
 /**
- * One attempt of a call. It should end itself within the attempt timeout (the transport's own
- * timers), though the policies stop waiting for it at the timeout either way.
+ * One attempt of a call. `signal` aborts when the attempt times out or the call is cancelled (its
+ * deadline or the caller); the transport ends the request in flight with it.
  */
-export type Attempt = (attempt: number) => Promise<AttemptResponse>;
+export type Attempt = (attempt: number, signal: AbortSignal) => Promise<AttemptResponse>;
 
 /** Errors an attempt threw that another attempt may fix, with the attempt that threw them. */
 export const retryableErrors = new WeakMap<Error, number>();
 
-// Why a call was cancelled, when it was its deadline.
-const DEADLINE = Symbol('deadline');
-
 type RetryContext = IRetryBackoffContext<unknown>;
-
-/** The deadline of one call on the shared timer; cockatiel's policies read `aborted` as its signal. */
-class Deadline implements Expiring {
-  readonly expiresAt: number;
-  aborted = false;
-  reason: unknown;
-  onAbort: ((reason: unknown) => void) | undefined;
-
-  constructor(timeoutMs: number) {
-    this.expiresAt = performance.now() + timeoutMs;
-  }
-
-  get signal(): AbortSignal {
-    return this as unknown as AbortSignal;
-  }
-
-  expire(): void {
-    this.abort(DEADLINE);
-  }
-
-  abort(reason: unknown): void {
-    if (this.aborted) return;
-    this.aborted = true;
-    this.reason = reason;
-    this.onAbort?.(reason);
-  }
-}
 
 /**
  * The policies of one downstream, nested per call as
@@ -91,15 +63,17 @@ class Deadline implements Expiring {
  * the bulkhead or an open circuit are never retried. Retry, bulkhead and breaker are cockatiel's.
  * The timeouts are not: cockatiel's timeout policy and an AbortSignal per call cost 7–15 µs of CPU
  * per call on Node 20 (AbortSignal listeners), more than everything else here. Both run on one
- * shared timer instead; the transport ends a timed-out request by its own timeouts.
+ * shared timer instead, and cancel the attempt in flight through a light signal of their own.
  */
 export class ClientPolicies {
   readonly retry: RetryPolicy | undefined;
   readonly bulkhead: BulkheadPolicy | undefined;
-  readonly breaker: CircuitBreakerPolicy | undefined;
+  readonly breaker: FailFastBreaker | undefined;
   readonly budget: RetryBudget;
   readonly #settings: ClientSettings;
   readonly #onRejected: (reason: RejectionReason) => void;
+  /** Outcomes of last attempts that the retry budget refused to repeat. */
+  readonly #refusedByBudget = new WeakSet<object>();
 
   constructor(settings: ClientSettings, onRejected: (reason: RejectionReason) => void = () => {}) {
     this.#settings = settings;
@@ -109,7 +83,10 @@ export class ClientPolicies {
       minPerSecond: settings.retry.budgetMinPerSecond,
     });
     this.retry = settings.retry.attempts > 0 ? this.#createRetry() : undefined;
-    this.breaker = settings.breaker.mode !== 'off' ? createBreaker(settings.breaker) : undefined;
+    this.breaker =
+      settings.breaker.mode !== 'off'
+        ? new FailFastBreaker(createBreaker(settings.breaker), settings.breaker.halfOpenAfterMs)
+        : undefined;
     const { maxConcurrent, maxQueue } = settings.bulkhead;
     this.bulkhead = maxConcurrent > 0 ? bulkhead(maxConcurrent, maxQueue) : undefined;
   }
@@ -117,19 +94,29 @@ export class ClientPolicies {
   /**
    * Runs a call's attempts under every policy. Rejects with {@link TimeoutError},
    * {@link CircuitOpenError}, {@link BulkheadFullError}, the attempt's own error, or the caller
-   * signal's reason.
+   * signal's reason. A call a policy refused or cut short is counted once, by the reason that ended it.
    */
   execute(call: HttpCall, attempt: Attempt, signal?: AbortSignal): Promise<AttemptResponse> {
     this.budget.recordCall();
-    const deadline = new Deadline(this.#settings.timeoutMs);
+    const deadline = new CallDeadline(call, this.#settings.timeoutMs);
     return new Promise<AttemptResponse>((resolve, reject) => {
-      // The deadline (or the caller) rejects at once, even during a retry backoff or a wait for a
-      // bulkhead slot; an attempt in flight ends by its own timeout.
-      deadline.onAbort = (reason) => {
-        if (reason !== DEADLINE) return reject(reason);
-        this.#onRejected('timeout');
-        reject(new TimeoutError(call, 'deadline', this.#settings.timeoutMs));
+      let settled = false;
+      const settle = (): boolean => {
+        if (settled) return false;
+        settled = true;
+        clearExpiry(deadline);
+        if (signal && onCallerAbort) signal.removeEventListener('abort', onCallerAbort);
+        return true;
       };
+      const fail = (error: unknown) => {
+        if (!settle()) return;
+        const reason = this.#rejectionOf(error);
+        if (reason) this.#onRejected(reason);
+        reject(error);
+      };
+      // The deadline (or the caller) cancels the attempt in flight, closing its request, or ends the
+      // call at once during a retry backoff or a wait for a bulkhead slot.
+      deadline.onAbort = fail;
       const onCallerAbort = signal ? () => deadline.abort(signal.reason) : undefined;
       if (signal && onCallerAbort) {
         if (signal.aborted) return onCallerAbort();
@@ -140,69 +127,74 @@ export class ClientPolicies {
       const work = retry
         ? retry.execute((context) => this.#attempt(call, attempt, context.attempt, deadline), deadline.signal)
         : this.#attempt(call, attempt, 0, deadline);
-      const settle = () => {
-        clearExpiry(deadline);
-        if (signal && onCallerAbort) signal.removeEventListener('abort', onCallerAbort);
-      };
-      work.then(
-        (response) => {
-          settle();
-          resolve(response);
-        },
-        (error: unknown) => {
-          settle();
-          reject(error);
-        },
-      );
+      work.then((response) => {
+        if (!settle()) return;
+        if (response.retryable && this.#refusedByBudget.has(response)) this.#onRejected('retry_budget');
+        resolve(response);
+      }, fail);
     });
   }
 
+  #rejectionOf(error: unknown): RejectionReason | undefined {
+    if (error instanceof Error && this.#refusedByBudget.has(error)) return 'retry_budget';
+    if (error instanceof TimeoutError) return 'timeout';
+    if (error instanceof CircuitOpenError) return 'circuit_open';
+    if (error instanceof BulkheadFullError) return 'bulkhead_full';
+    return undefined;
+  }
+
   /** One attempt through bulkhead and breaker, their rejections as typed errors. */
-  async #attempt(call: HttpCall, send: Attempt, n: number, deadline: Deadline): Promise<AttemptResponse> {
+  async #attempt(call: HttpCall, send: Attempt, n: number, deadline: CallDeadline): Promise<AttemptResponse> {
     if (deadline.aborted) throw deadline.reason;
     const breaker = this.breaker;
-    const attempt = () => this.#timed(call, send, n);
+    const attempt = () => this.#timed(call, send, n, deadline);
     const guarded = breaker ? () => breaker.execute(attempt, deadline.signal) : attempt;
     try {
       return await (this.bulkhead ? this.bulkhead.execute(guarded, deadline.signal) : guarded());
     } catch (error) {
-      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
-        this.#onRejected('circuit_open');
+      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError)
         throw new CircuitOpenError(call);
-      }
-      if (error instanceof BulkheadRejectedError) {
-        this.#onRejected('bulkhead_full');
-        throw new BulkheadFullError(call);
-      }
-      if (error instanceof TimeoutError) this.#onRejected('timeout');
+      if (error instanceof BulkheadRejectedError) throw new BulkheadFullError(call);
       throw error;
     }
   }
 
   /**
-   * The attempt within `attemptTimeoutMs`, on the shared timer: undici's own timeouts (which end
-   * the request itself) tick only every half second.
+   * The attempt, cancelled at `attemptTimeoutMs` (on the shared timer) or with its call: undici's
+   * own timeouts tick only every half second.
    */
-  #timed(call: HttpCall, send: Attempt, n: number): Promise<AttemptResponse> {
-    const ms = this.#settings.attemptTimeoutMs;
-    if (ms === 0) return send(n);
+  #timed(call: HttpCall, send: Attempt, n: number, deadline: CallDeadline): Promise<AttemptResponse> {
+    if (deadline.aborted) return Promise.reject(deadline.reason);
     return new Promise<AttemptResponse>((resolve, reject) => {
-      const expiry: Expiring = {
-        expiresAt: performance.now() + ms,
-        expire: () => {
-          const timeout = new TimeoutError(call, 'attempt', ms);
-          if (call.idempotent) retryableErrors.set(timeout, n);
-          reject(timeout);
-        },
+      const signal = new AttemptSignal((reason) => {
+        done();
+        reject(reason);
+      });
+      deadline.attempt = signal;
+      const ms = this.#settings.attemptTimeoutMs;
+      const expiry: Expiring | undefined =
+        ms > 0
+          ? {
+              expiresAt: performance.now() + ms,
+              expire: () => {
+                const timeout = new TimeoutError(call, 'attempt', ms);
+                if (call.idempotent) retryableErrors.set(timeout, n);
+                signal.abort(timeout);
+              },
+            }
+          : undefined;
+      if (expiry) scheduleExpiry(expiry);
+      const done = () => {
+        if (expiry) clearExpiry(expiry);
+        if (deadline.attempt === signal) deadline.attempt = undefined;
       };
-      scheduleExpiry(expiry);
-      send(n).then(
+      send(n, signal.signal).then(
         (response) => {
-          clearExpiry(expiry);
+          done();
           resolve(response);
         },
         (error: unknown) => {
-          clearExpiry(expiry);
+          done();
           reject(error);
         },
       );
@@ -213,22 +205,22 @@ export class ClientPolicies {
     const settings = this.#settings.retry;
     // Asked after every failed attempt, including the last: the budget is only consulted (and a
     // refusal only counted) when another attempt would otherwise follow.
-    const mayRetry = (attempt: number): boolean => {
+    const mayRetry = (attempt: number, outcome: object): boolean => {
       if (attempt >= settings.attempts) return false;
       if (this.budget.canRetry()) return true;
-      this.#onRejected('retry_budget');
+      this.#refusedByBudget.add(outcome);
       return false;
     };
     const isRetryable = (reason: unknown): boolean => {
       if (reason instanceof Error) {
         const attempt = retryableErrors.get(reason);
-        return attempt !== undefined && mayRetry(attempt);
+        return attempt !== undefined && mayRetry(attempt, reason);
       }
       const response = reason as AttemptResponse;
       if (!response.retryable) return false;
       if (response.retryAfterMs !== undefined && response.retryAfterMs > settings.maxRetryAfterMs)
         return false;
-      return mayRetry(response.attempt);
+      return mayRetry(response.attempt, response);
     };
     const policy = retry(handleWhen(isRetryable).orWhenResult(isRetryable), {
       maxAttempts: settings.attempts,

@@ -19,11 +19,18 @@ export type HttpHeaders = Record<string, string | string[] | undefined>;
 
 /**
  * Adds headers to every attempt of every client, in the async context of the call (so it can see
- * the request being handled). `headers` already holds the caller's own headers.
+ * the request being handled). `headers` already holds the caller's own headers. `call.origin` is set
+ * when the caller gave an absolute URL (the origin it goes to) and undefined for a path on the
+ * client's own downstream: a hook adding credentials meant for that downstream skips such calls.
  */
 export type RequestHeadersHook = (
   headers: Record<string, string>,
-  call: { readonly client: string; readonly method: string; readonly path: string },
+  call: {
+    readonly client: string;
+    readonly method: string;
+    readonly path: string;
+    readonly origin: string | undefined;
+  },
 ) => void;
 
 export interface HttpCallOptions {
@@ -62,6 +69,9 @@ export interface HttpClientDependencies {
 }
 
 interface Call extends HttpCall {
+  /** The origin of an absolute URL; undefined for a path on the client's downstream. */
+  origin: string | undefined;
+  /** Path and query as sent, after the base path. */
   target: string;
   headers: Record<string, string> | undefined;
   body: string | Uint8Array | undefined;
@@ -70,6 +80,8 @@ interface Call extends HttpCall {
 /**
  * A client for one downstream: undici underneath, cockatiel's deadline, retry, bulkhead, circuit
  * breaker and attempt timeout around every call, a client span and trace headers on each attempt.
+ * Every method takes a path on the downstream (`/stock/42`, after the base URL's path) or an
+ * absolute http(s) URL, which goes where it says under the same policies.
  */
 export class HttpClient {
   readonly name: string;
@@ -81,8 +93,8 @@ export class HttpClient {
   constructor(deps: HttpClientDependencies) {
     this.name = deps.name;
     this.#deps = deps;
-    // undici ends a timed-out request by its own timeouts (connecting, waiting for headers, between
-    // body chunks): cheaper than a signal per call, though they tick only every half second.
+    // The policies cancel an attempt at its timeout; undici's own timeouts (connecting, waiting for
+    // headers, between body chunks) stay as a backstop and tell a connect timeout apart.
     const attemptMs = deps.settings.attemptTimeoutMs;
     this.#agent = new Agent({
       keepAliveTimeout: 4000,
@@ -119,32 +131,37 @@ export class HttpClient {
   }
 
   /**
-   * Sends a request through the policies. Resolves with the response of status < 400; rejects with
-   * an {@link HttpStatusError} (status ≥ 400 after any retries), {@link TimeoutError},
-   * {@link CircuitOpenError}, {@link BulkheadFullError} or {@link ConnectionError}.
+   * Sends a request through the policies to `path` on the downstream or to an absolute http(s) URL.
+   * Resolves with the response of status < 400; rejects with an {@link HttpStatusError} (status ≥ 400
+   * after any retries), {@link TimeoutError}, {@link CircuitOpenError}, {@link BulkheadFullError} or
+   * {@link ConnectionError} (`ENOENDPOINT`: a path, but no base URL or registry to find the downstream).
    */
   async request<T = unknown>(
     method: string,
     path: string,
     options: HttpCallOptions = {},
   ): Promise<HttpResponse<T>> {
-    if (!path.startsWith('/')) throw new TypeError(`${this.name}: path must start with "/": ${path}`);
+    const url = path.startsWith('/') ? undefined : absoluteUrl(this.name, path);
     const upper = method.toUpperCase();
+    const target = url ? url.pathname + url.search : path;
     const call: Call = {
       client: this.name,
       method: upper,
-      path,
-      target: options.query ? `${path}${queryString(options.query)}` : path,
+      // Errors and hooks name an absolute URL without its query, as they do a path.
+      path: url ? url.origin + url.pathname : path,
+      origin: url?.origin,
+      target: options.query ? withQuery(target, options.query) : target,
       headers: options.headers,
       body: encodeBody(options.body),
       idempotent: isIdempotentCall(upper, options.headers, options.idempotent),
     };
+    if (!url && !this.#fixed && !this.#deps.resolver()) throw this.#noEndpoint(call);
     if (call.body !== undefined && !hasContentType(options.headers) && !isRaw(options.body))
       call.headers = { ...options.headers, 'content-type': 'application/json' };
 
     const response = await this.#deps.policies.execute(
       call,
-      (attempt) => this.#send(call, attempt, options.signal),
+      (attempt, signal) => this.#send(call, attempt, signal),
       options.signal,
     );
     if (response.status >= 400) throw new HttpStatusError(call, response);
@@ -157,7 +174,7 @@ export class HttpClient {
   }
 
   /** The request itself: resolve an instance, send, read the whole body. */
-  async #send(call: Call, attempt: number, signal: AbortSignal | undefined): Promise<AttemptResponse> {
+  async #send(call: Call, attempt: number, signal: AbortSignal): Promise<AttemptResponse> {
     const { tracing } = this.#deps;
     const began = performance.now();
     const parent = context.active();
@@ -167,26 +184,30 @@ export class HttpClient {
     let endpoint: Endpoint | undefined;
     let status = 'error';
     try {
-      endpoint = this.#fixedEndpoint ?? (await this.#resolve());
-      const target = this.#fixed ?? splitBaseUrl(endpoint.url);
+      let target: { origin: string; basePath: string };
+      if (call.origin) target = { origin: call.origin, basePath: '' };
+      else {
+        endpoint = this.#fixedEndpoint ?? (await this.#resolve(call));
+        target = this.#fixed ?? splitBaseUrl(endpoint.url);
+      }
       const headers: Record<string, string> = { ...call.headers };
       const hooks = this.#deps.requestHeaders;
       if (hooks) for (const hook of hooks) hook(headers, call);
       // With tracing off, a context the application made active itself still travels on.
       tracing?.inject(headers, span ? trace.setSpan(parent, span) : parent);
       if (span?.isRecording()) describeAttempt(span, call, target.origin, target.basePath, attempt);
+      if (signal.aborted) throw signal.reason;
       const res = await this.#agent.request({
         origin: target.origin,
         path: target.basePath + call.target,
         method: call.method as 'GET',
         headers,
         body: call.body ?? null,
-        // Only a caller's own signal: one per call would cost more than the whole policy stack.
-        signal: signal ?? null,
+        signal,
       });
       const text = await res.body.text();
       status = String(res.statusCode);
-      endpoint.release?.({ ok: res.statusCode < 500 });
+      endpoint?.release?.({ ok: res.statusCode < 500 });
       if (span?.isRecording()) {
         span.setAttribute('http.response.status_code', res.statusCode);
         if (res.statusCode >= 400) {
@@ -211,7 +232,8 @@ export class HttpClient {
         span.setAttribute('error.type', (error as { code?: string }).code ?? (error as Error).name);
         span.setStatus({ code: SpanStatusCode.ERROR });
       }
-      if (signal?.aborted) throw error;
+      // Cancelled by its timeout, its call's deadline or the caller: the request is closed already.
+      if (signal.aborted) throw signal.reason;
       const code = (error as { code?: unknown }).code;
       if (typeof code === 'string' && ATTEMPT_TIMEOUT_CODES.has(code)) {
         const timeout = new TimeoutError(call, 'attempt', this.#deps.settings.attemptTimeoutMs);
@@ -232,19 +254,25 @@ export class HttpClient {
     }
   }
 
-  async #resolve(): Promise<Endpoint> {
+  async #resolve(call: Call): Promise<Endpoint> {
     const resolver = this.#deps.resolver();
-    if (!resolver)
-      throw new ConnectionError(
-        { client: this.name, method: '-', path: '-' },
-        Object.assign(
-          new Error(
-            `no base URL: set clients.${this.name}.baseUrl (or enable a service registry for discovery)`,
-          ),
-          { code: 'ENOENDPOINT' },
-        ),
-      );
+    if (!resolver) throw this.#noEndpoint(call);
     return resolver.resolve(this.name);
+  }
+
+  #noEndpoint(call: Call): ConnectionError {
+    const name = this.name;
+    return new ConnectionError(
+      call,
+      Object.assign(
+        new Error(
+          `client "${name}" has no base URL and no service registry to find its downstream: ` +
+            `set clients.${name}.baseUrl (declared with createService({ clients: { ${name}: {} } })), ` +
+            'enable a registry, or call an absolute URL',
+        ),
+        { code: 'ENOENDPOINT' },
+      ),
+    );
   }
 }
 
@@ -261,12 +289,30 @@ function splitBaseUrl(url: string): { origin: string; basePath: string } {
   return split;
 }
 
-function queryString(query: Record<string, string | number | boolean | undefined>): string {
+/** An absolute http(s) URL given instead of a path; anything else is a caller's mistake. */
+function absoluteUrl(client: string, text: string): URL {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url?.protocol !== 'http:' && url?.protocol !== 'https:')
+    throw new TypeError(`${client}: expected a path starting with "/" or an absolute http(s) URL: ${text}`);
+  // As fetch() does: credentials in a URL would end up in logs and spans.
+  if (url.username || url.password)
+    throw new TypeError(`${client}: a URL with credentials is refused; send them in a header instead`);
+  return url;
+}
+
+/** `target` with the query parameters added to any query it has; undefined values are left out. */
+function withQuery(target: string, query: Record<string, string | number | boolean | undefined>): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query))
     if (value !== undefined) params.append(key, String(value));
   const text = params.toString();
-  return text ? `?${text}` : '';
+  if (!text) return target;
+  return `${target}${target.includes('?') ? '&' : '?'}${text}`;
 }
 
 function isRaw(body: unknown): body is string | Uint8Array {

@@ -47,6 +47,10 @@ async function service(accessTokens: Record<string, unknown> = {}) {
         return { ...(await seen('down')), body: request.body };
       });
       svc.http.get('/call-own', () => seen('down', { Authorization: 'Bearer service-own' }));
+      svc.http.get(
+        '/call-absolute',
+        async () => (await svc.clients.http('down').get(`${down.url}/stock`)).body,
+      );
       svc.http.get('/public-call', { config: { auth: false } }, () => seen('down'));
     },
   });
@@ -121,6 +125,17 @@ describe('access tokens: forwarding', () => {
     });
     expect(await (await fetch(`${url}/public-call`, authorised(token))).json()).toEqual({
       authorization: null,
+    });
+  });
+
+  it('forwards nothing to an absolute URL, even on a forwarding client', async () => {
+    const { url } = await service();
+    const token = await signToken(key);
+    expect(await (await fetch(`${url}/call-absolute`, authorised(token))).json()).toEqual({
+      authorization: null,
+    });
+    expect(await (await fetch(`${url}/call`, authorised(token))).json()).toEqual({
+      authorization: `Bearer ${token}`,
     });
   });
 

@@ -6,6 +6,8 @@ export interface Hit {
   url: string;
   headers: IncomingMessage['headers'];
   at: number;
+  /** When the response ended or its connection closed, whichever came first. */
+  closedAt?: number;
 }
 
 /** What the server does with the n-th request (0-based): a status, headers, a body, an optional delay. */
@@ -27,7 +29,16 @@ export async function startScriptedServer(script: Script) {
   let maxInFlight = 0;
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const n = hits.length;
-    hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, at: performance.now() });
+    const hit: Hit = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      at: performance.now(),
+    };
+    hits.push(hit);
+    res.on('close', () => {
+      hit.closedAt = performance.now();
+    });
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
     req.resume();
