@@ -31,7 +31,7 @@ import { healthPlugin } from './health/index.js';
 import { httpPlugin } from './http/index.js';
 import { infoPlugin } from './info/index.js';
 import { loadSheddingPlugin } from './load-shedding/index.js';
-import { createLogger, type LogMixin, loggingConfigSchema } from './logging/index.js';
+import { createLogger, type LogMixin, loggingConfigSchema, sensitiveValues } from './logging/index.js';
 import { messagingPlugin } from './messaging/index.js';
 import { metricsPlugin } from './metrics/index.js';
 import { outboxPlugin } from './outbox/index.js';
@@ -183,7 +183,7 @@ export async function createService<const S extends ConfigSchema = {}>(
 
   const level = builtIn.get('log.level') as string;
   const prettySetting = builtIn.get('log.pretty') as string;
-  const { logger, addMixin } = createLogger({
+  const { logger, addMixin, setSecrets } = createLogger({
     level,
     pretty:
       prettySetting === 'on' ||
@@ -195,6 +195,9 @@ export async function createService<const S extends ConfigSchema = {}>(
     base: { service: options.name, version, instance: instanceId },
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
+
+  const secrets = () => sensitiveValues({ explain: () => config.explain(), get: builtIn.get.bind(config) });
+  setSecrets(secrets());
 
   const host = new ServiceHost<C>({
     name: options.name,
@@ -216,6 +219,7 @@ export async function createService<const S extends ConfigSchema = {}>(
   }
   // The logger follows a reloaded `log.level`: every child without a level of its own reads it here.
   config.onChange((changes) => {
+    setSecrets(secrets());
     for (const change of changes) if (change.key === 'log.level') logger.level = change.to as string;
   });
   logger.debug({ config: config.redacted() }, 'configuration loaded');

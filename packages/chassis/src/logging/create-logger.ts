@@ -20,7 +20,11 @@ export interface ServiceLogger {
   logger: Logger;
   /** Registers a mixin; its fields are merged into every line written after this call. */
   addMixin(mixin: LogMixin): void;
+  /** Values replaced by `[redacted]` wherever they occur in a written line (see sensitiveValues). */
+  setSecrets(values: readonly string[]): void;
 }
+
+const REDACTED = '[redacted]';
 
 /** Credentials that must never reach a log line, whatever a handler logs. */
 export const DEFAULT_REDACT_PATHS: readonly string[] = [
@@ -39,6 +43,7 @@ export const DEFAULT_REDACT_PATHS: readonly string[] = [
 /** One pino logger per service: JSON lines on stdout, or pretty lines on a developer's terminal. */
 export function createLogger(options: CreateLoggerOptions): ServiceLogger {
   const mixins: LogMixin[] = [];
+  let secrets: readonly string[] = [];
   const destination =
     options.destination ?? (options.pretty ? PinoPretty({ colorize: true, sync: true }) : undefined);
   const logger = pino(
@@ -47,7 +52,15 @@ export function createLogger(options: CreateLoggerOptions): ServiceLogger {
       base: options.base,
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
-      redact: { paths: [...DEFAULT_REDACT_PATHS, ...options.redact], censor: '[redacted]' },
+      redact: { paths: [...DEFAULT_REDACT_PATHS, ...options.redact], censor: REDACTED },
+      // Paths catch credentials by name; this catches the configured secrets by value, wherever
+      // they were put: one substring scan per secret and line, nothing when there are none.
+      hooks: {
+        streamWrite(line) {
+          for (const secret of secrets) if (line.includes(secret)) line = line.split(secret).join(REDACTED);
+          return line;
+        },
+      },
       // Mixins run on every line: keep the no-mixin path free of allocations.
       mixin() {
         if (mixins.length === 0) return {};
@@ -57,5 +70,11 @@ export function createLogger(options: CreateLoggerOptions): ServiceLogger {
     },
     destination as DestinationStream | undefined,
   );
-  return { logger, addMixin: (mixin) => mixins.push(mixin) };
+  return {
+    logger,
+    addMixin: (mixin) => mixins.push(mixin),
+    setSecrets: (values) => {
+      secrets = values;
+    },
+  };
 }

@@ -6,3 +6,4 @@ export {
   type LogMixin,
   type ServiceLogger,
 } from './create-logger.js';
+export { sensitiveValues } from './secret-values.js';
