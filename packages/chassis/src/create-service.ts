@@ -236,7 +236,13 @@ export async function createService<const S extends ConfigSchema = {}>(
             shutdownBoundMs: host.shutdownBoundMs,
             stop: (r) => host.stop(r),
           });
-        await host.start();
+        try {
+          await host.start();
+        } catch (error) {
+          // A capability that finds a configuration problem only at start (it depends on what the
+          // service registered) fails like an invalid file: the list, and exit 78.
+          stopOnConfigError(error, options.name, handleProcess);
+        }
       },
     },
     stop: {

@@ -26,6 +26,11 @@ export const coreConfigSchema = {
       format: String,
       default: '',
     },
+    allowEmbeddedInProduction: {
+      doc: 'With env=production, a service that needs a database, broker or registry refuses to start on the embedded defaults (in-memory PGlite, the in-process broker, the local registry) and names the key to set. true runs on them anyway, on purpose.',
+      format: Boolean,
+      default: false,
+    },
   },
   shutdown: {
     preStopDelayMs: {

@@ -1,4 +1,5 @@
 export { coreConfigSchema } from './config-schema.js';
+export { refuseEmbeddedInProduction } from './embedded-defaults.js';
 export {
   ErrorChannel,
   type ErrorContext,

@@ -1,4 +1,4 @@
-import { definePlugin } from '../core/index.js';
+import { definePlugin, refuseEmbeddedInProduction } from '../core/index.js';
 import { databaseConfigSchema } from './config-schema.js';
 import { isConfiguredDatabase, parseDatabaseUrl } from './database-url.js';
 import { ServiceDatabase } from './service-database.js';
@@ -11,9 +11,10 @@ declare module '../core/service-context.js' {
 }
 
 /**
- * The database: PostgreSQL when `db.url` names a server, PGlite in-process otherwise. A database the
- * user configured (a server, or a PGlite directory) opens at start, so a wrong URL or password fails
- * the start; the in-memory default opens on first use. Closed in the `connections` shutdown phase.
+ * The database: PostgreSQL when `db.url` names a server, PGlite in-process otherwise. A database
+ * the user configured (`db.url` set) or that a capability needs from the start (it added migrations)
+ * opens before READY, so a wrong URL fails the start and the first request does not wait; the
+ * in-memory default otherwise opens on first use. Closed in the `connections` shutdown phase.
  */
 export const databasePlugin = definePlugin({
   name: 'database',
@@ -24,8 +25,19 @@ export const databasePlugin = definePlugin({
     const database = new ServiceDatabase({ settings, log: ctx.log, applicationName: ctx.name });
     ctx.provide('db', database);
 
+    const urlSet = ctx.config.explain().find((e) => e.key === 'db.url')?.origin !== 'default';
     ctx.onStart(async () => {
-      if (isConfiguredDatabase(parseDatabaseUrl(settings.url))) await database.open();
+      const configured = urlSet || isConfiguredDatabase(parseDatabaseUrl(settings.url));
+      if (!configured && !database.neededAtStart) return;
+      if (!configured)
+        refuseEmbeddedInProduction(
+          ctx,
+          'db.url',
+          'the service would keep its data in an in-memory database that is gone at every restart',
+          'a postgres:// URL, or pglite:<directory>',
+        );
+      // Open before READY: the first request must not wait for the database to start.
+      await database.open();
     });
     ctx.onStop(() => database.close(), { phase: 'connections' });
 

@@ -28,6 +28,7 @@ export class ServiceDatabase implements Database {
   readonly #options: ServiceDatabaseOptions;
   readonly #log: DatabaseLog;
   readonly #defaultKind: Database['kind'];
+  #neededAtStart = false;
   readonly #migrations = new Map<string, Migration[]>();
   readonly #hooks: OpenHook[] = [];
   #adapter: Database | undefined;
@@ -50,11 +51,20 @@ export class ServiceDatabase implements Database {
     return this.#adapter !== undefined;
   }
 
+  /** Whether something registered migrations without `whenUsed`: the database is needed from the start. */
+  get neededAtStart(): boolean {
+    return this.#neededAtStart;
+  }
+
   /**
    * Registers the migrations of `owner` (a capability, or the service), applied when the database
-   * opens. Call it while registering, before anything uses the database.
+   * opens. Call it while registering, before anything uses the database. Migrations mean the owner
+   * needs the database, so it opens before the service is READY; `whenUsed` is for capabilities
+   * that need it only if they are used (the inbox, the outbox), and leaves an unused embedded
+   * database unopened.
    */
-  addMigrations(owner: string, migrations: readonly Migration[]): void {
+  addMigrations(owner: string, migrations: readonly Migration[], options: { whenUsed?: boolean } = {}): void {
+    if (!options.whenUsed) this.#neededAtStart = true;
     if (this.#adapter || this.#opening)
       throw new Error(
         `Migrations of "${owner}" were added after the database opened: add them while the service registers, before its first use`,

@@ -1,4 +1,4 @@
-import { definePlugin } from '../core/index.js';
+import { definePlugin, refuseEmbeddedInProduction } from '../core/index.js';
 import { AmqpTransport } from './amqp-transport.js';
 import { messagingConfigSchema } from './config-schema.js';
 import { InProcessTransport } from './in-process-transport.js';
@@ -52,7 +52,7 @@ export const messagingPlugin = definePlugin({
     const delaysMs = settings.retry.delaysMs.map(Number);
     const bad = delaysMs.find((d) => !Number.isFinite(d) || d < 0);
     if (bad !== undefined) throw new TypeError(`messaging.retry.delaysMs: ${bad} is not a delay in ms`);
-    ctx.db.addMigrations('messaging', INBOX_MIGRATIONS);
+    ctx.db.addMigrations('messaging', INBOX_MIGRATIONS, { whenUsed: true });
 
     const messaging = new Messaging({
       transport,
@@ -78,6 +78,10 @@ export const messagingPlugin = definePlugin({
     ctx.health.add({
       name: `messaging:${transport.kind}`,
       check: () => transport.ping(),
+      // Read at every check: the outbox declares itself after this plugin registered.
+      get critical() {
+        return !messaging.publishesBuffered;
+      },
     });
 
     // Batches until a short one, so that cleanup keeps up with any message rate.
@@ -97,6 +101,13 @@ export const messagingPlugin = definePlugin({
     };
     let cleanup: NodeJS.Timeout | undefined;
     ctx.onStart(async () => {
+      if (!settings.url && messaging.queues.length > 0)
+        refuseEmbeddedInProduction(
+          ctx,
+          'messaging.url',
+          `its consumers (${messaging.queues.join(', ')}) would only see messages published by this process, and lose them at every restart`,
+          'an amqp:// or amqps:// URL',
+        );
       await messaging.start();
       // Old inbox entries go, in small batches, whenever the database is in use.
       cleanup = setInterval(() => {

@@ -53,6 +53,7 @@ interface Registration {
  * service; registered later, at once.
  */
 export class Messaging {
+  #publishesBuffered = false;
   readonly #deps: MessagingDependencies;
   readonly #registrations: Registration[] = [];
   #started = false;
@@ -101,6 +102,19 @@ export class Messaging {
       });
       throw error;
     }
+  }
+
+  /**
+   * Declares that publishes are buffered (by the outbox) and survive a broker outage: readiness
+   * then reports the broker as a warning, not a failure, while it is unreachable.
+   */
+  bufferPublishes(): void {
+    this.#publishesBuffered = true;
+  }
+
+  /** Whether a capability buffers this service's publishes (see {@link bufferPublishes}). */
+  get publishesBuffered(): boolean {
+    return this.#publishesBuffered;
   }
 
   /** Starts a producer span whose context travels in the message headers (outbox rows included). */

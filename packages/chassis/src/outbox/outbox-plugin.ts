@@ -26,7 +26,7 @@ export const outboxPlugin = definePlugin({
   config: outboxConfigSchema,
   register(ctx) {
     const settings = ctx.config.get('outbox');
-    ctx.db.addMigrations('outbox', OUTBOX_MIGRATIONS);
+    ctx.db.addMigrations('outbox', OUTBOX_MIGRATIONS, { whenUsed: true });
     ctx.provide(
       'outbox',
       new Outbox({
@@ -71,6 +71,8 @@ export const outboxPlugin = definePlugin({
       },
     });
     if (!settings.relay.enabled) return;
+    // A broker outage delays the relay; requests that write to the outbox still succeed.
+    ctx.messaging.bufferPublishes();
 
     const relay = new OutboxRelay({
       db: ctx.db,

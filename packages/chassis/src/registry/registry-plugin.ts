@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { definePlugin } from '../core/index.js';
+import { definePlugin, refuseEmbeddedInProduction } from '../core/index.js';
 import { registryConfigSchema } from './config-schema.js';
 import { createRegistry, type RegistrySettings } from './create-registry.js';
 import { Discovery } from './discovery.js';
@@ -25,6 +25,13 @@ export const registryPlugin = definePlugin({
   config: registryConfigSchema,
   register(ctx) {
     const settings = ctx.config.get('registry');
+    if (settings.backend === 'local')
+      refuseEmbeddedInProduction(
+        ctx,
+        'registry.backend',
+        'the instance registers in the local registry, which only services on this machine see',
+        'etcd, consul, or none (on platforms that route by themselves, such as Kubernetes)',
+      );
     const registry = createRegistry(settings, ctx.log);
     const discovery = new Discovery(registry, settings.discovery, ctx.log);
     ctx.provide('discovery', discovery);

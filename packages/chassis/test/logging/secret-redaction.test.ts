@@ -26,7 +26,7 @@ const schema = {
   },
 } as const;
 
-const running: Service<unknown>[] = [];
+const running: Pick<Service, 'stop'>[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });

@@ -26,6 +26,8 @@ export async function spawnFixture(
       HTTP_HOST: '127.0.0.1',
       HTTP_PORT: '0',
       NODE_ENV: 'production',
+      // Fixtures run on the embedded defaults on purpose: one machine, nothing to keep.
+      SERVICE_ALLOW_EMBEDDED_IN_PRODUCTION: 'true',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
