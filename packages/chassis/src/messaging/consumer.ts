@@ -5,7 +5,7 @@ import type { Transaction } from '../database/index.js';
 import type { Tracing } from '../tracing/index.js';
 import { decodePayload, type IncomingMessage } from './message.js';
 import type { ConsumerMetrics } from './messaging-metrics.js';
-import type { Delivery } from './transport-port.js';
+import { type Delivery, isInternalHeader } from './transport-port.js';
 
 export interface HandlerContext {
   /** The transaction the inbox entry is written in (idempotent consumers): write through it. */
@@ -65,7 +65,7 @@ export function createDeliveryHandler(deps: ConsumerDependencies): (delivery: De
       topic: raw.topic,
       ...(raw.key !== undefined ? { key: raw.key } : {}),
       payload,
-      headers: raw.headers,
+      headers: Object.fromEntries(Object.entries(raw.headers).filter(([name]) => !isInternalHeader(name))),
       timestamp: new Date(raw.timestamp),
       source: raw.source,
       attempt,
