@@ -278,11 +278,12 @@ export class AmqpTransport implements Transport {
     if (message.key !== undefined) headers[KEY_HEADER] = message.key;
     if (attempt !== undefined) headers[ATTEMPT_HEADER] = attempt;
     return {
-      messageId: message.id,
+      // A message that came without an id or content type is forwarded without one, not with "".
+      ...(message.id !== '' ? { messageId: message.id } : {}),
+      ...(message.contentType !== '' ? { contentType: message.contentType } : {}),
       type: message.topic,
       timestamp: Math.floor(message.timestamp / 1000),
       appId: message.source,
-      contentType: message.contentType,
       persistent: true,
       headers,
     };
@@ -439,7 +440,7 @@ function decode(raw: Message): TransportMessage {
     ...(key !== undefined && key !== null ? { key: String(key) } : {}),
     timestamp: timestampOf(properties),
     source: String(properties.appId ?? ''),
-    contentType: String(properties.contentType ?? 'application/octet-stream'),
+    contentType: String(properties.contentType ?? ''),
     headers,
     body: raw.content,
   };

@@ -58,7 +58,9 @@ export function createDeliveryHandler(deps: ConsumerDependencies): (delivery: De
     } catch (error) {
       metrics.failed.inc({ ...labels, reason: 'malformed' });
       log.warn({ err: error, messageId: raw.id, queue }, 'malformed message: dead-lettered');
-      return delivery.deadLetter(`malformed payload (${raw.contentType}): ${(error as Error).message}`);
+      return delivery.deadLetter(
+        `malformed payload (${raw.contentType || 'no content type'}): ${(error as Error).message}`,
+      );
     }
     const message: IncomingMessage = {
       id: raw.id,

@@ -10,6 +10,7 @@ export interface TransportMessage {
   timestamp: number;
   /** Name of the producing service. */
   source: string;
+  /** Media type of the body (`application/json`); empty when the producer gave none. */
   contentType: string;
   /** W3C `traceparent` / `tracestate` / `baggage` and the producer's own headers. */
   headers: Record<string, string>;

@@ -203,6 +203,58 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
       expect(calls).toBe(0);
     });
 
+    it('decodes by one content-type rule and dead-letters at once what does not follow it', async () => {
+      const topic = unique('catalog.imported');
+      const received: { id: string; payload: unknown }[] = [];
+      const { service } = await start((s) =>
+        s.messaging.consume(
+          topic,
+          (message) => void received.push({ id: message.id, payload: message.payload }),
+        ),
+      );
+      const queue = service.messaging.queues[0] as string;
+      const cases: [string, string | undefined, Buffer][] = [
+        ['json-without-type', undefined, Buffer.from('{"sku":"a"}')],
+        ['bytes-without-type', undefined, Buffer.from('PK\x03\x04 not json')],
+        ['json-with-charset', 'Application/JSON; charset=utf-8', Buffer.from('{"sku":"b"}')],
+        ['cloudevent', 'application/cloudevents+json', Buffer.from('{"type":"c"}')],
+        ['bad-json', 'application/json', Buffer.from('{ not json')],
+        ['text', 'text/plain; charset=utf-8', Buffer.from('h\u00e9llo')],
+        ['bad-text', 'text/plain', Buffer.from([0x68, 0xff, 0xfe])],
+        ['bytes', 'application/octet-stream', Buffer.from([0, 1, 2, 255])],
+      ];
+      for (const [messageId, contentType, body] of cases)
+        await backends.publishPlain({ topic, messageId, body, ...(contentType ? { contentType } : {}) });
+      const dead = await waitFor(
+        'undecodable ones dead-lettered',
+        () => service.messaging.deadLetters(queue),
+        (d) => d.length === 3,
+        5000,
+      );
+      await waitFor(
+        'the others handled',
+        async () => received.length,
+        (n) => n === 5,
+        5000,
+      );
+      expect(Object.fromEntries(received.map((r) => [r.id, r.payload]))).toEqual({
+        'json-without-type': { sku: 'a' },
+        'json-with-charset': { sku: 'b' },
+        cloudevent: { type: 'c' },
+        text: 'h\u00e9llo',
+        bytes: Buffer.from([0, 1, 2, 255]),
+      });
+      expect(
+        Object.fromEntries(
+          dead.value.map((m) => [m.id, m.headers[DEAD_LETTER_HEADERS.error]?.split(':')[0]]),
+        ),
+      ).toEqual({
+        'bytes-without-type': 'malformed payload (no content type)',
+        'bad-json': 'malformed payload (application/json)',
+        'bad-text': 'malformed payload (text/plain)',
+      });
+    });
+
     it('never hands a handler the headers the transport or broker keep for themselves', async () => {
       const topic = unique('stock.counted');
       const seen: { attempt: number; headers: Record<string, string> }[] = [];
