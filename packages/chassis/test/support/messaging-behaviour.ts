@@ -23,6 +23,18 @@ export interface MessagingBackends {
   publishPlain(message: PlainMessage): Promise<void>;
 }
 
+/** The value of one series in a Prometheus text exposition, 0 when it is absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string>): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const body = line.slice(name.length + 1, line.lastIndexOf('}'));
+    const found = Object.fromEntries([...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => found[key] === value))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
+}
+
 const FAST_RETRY = { maxAttempts: 3, delaysMs: [50, 100] };
 export const unique = (prefix: string) => `${prefix}.${randomUUID().slice(0, 8)}`;
 
@@ -306,6 +318,108 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
       expect(stamps[0]).toBeLessThanOrEqual(after);
       expect(stamps[1]).toBe(stamps[0]);
     });
+
+    it('idempotent consumer: messages without an id are dead-lettered by default, never taken for duplicates', async () => {
+      const topic = unique('invoice.external');
+      let runs = 0;
+      const { service, url, logs } = await start((s) =>
+        s.messaging.consume(topic, () => void runs++, { idempotent: true }),
+      );
+      const queue = service.messaging.queues[0] as string;
+      for (const n of [1, 2, 3])
+        await backends.publishPlain({
+          topic,
+          contentType: 'application/json',
+          body: Buffer.from(`{"n":${n}}`),
+        });
+      const dead = await waitFor(
+        'all three dead-lettered',
+        () => service.messaging.deadLetters(queue),
+        (d) => d.length === 3,
+        5000,
+      );
+      expect(dead.value.map((m) => JSON.parse(m.body.toString()))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      expect(dead.value.map((m) => m.headers[DEAD_LETTER_HEADERS.error])).toEqual([
+        'no message id',
+        'no message id',
+        'no message id',
+      ]);
+      expect(runs).toBe(0);
+      const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+      expect(
+        metricValue(metrics, 'messaging_consumer_failed_total', { queue, reason: 'no-message-id' }),
+      ).toBe(3);
+      expect(metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'duplicate' })).toBe(
+        0,
+      );
+      // Logged at a bounded rate: one line for the three, naming the queue.
+      expect(logs.find('message without a message id')).toMatchObject([
+        { level: 'warn', queue, topic, withoutMessageId: 'dead-letter', messages: 1 },
+      ]);
+      const stored = await service.db.query<{ n: string }>(
+        'select count(*) as n from keelson_inbox where consumer = $1',
+        [queue],
+      );
+      expect(Number(stored.rows[0]?.n)).toBe(0);
+    }, 60_000);
+
+    it('idempotent consumer with withoutMessageId "handle": runs each message without an id, still dedupes the others', async () => {
+      const topic = unique('invoice.loose');
+      const table = `loose_${randomUUID().slice(0, 8)}`;
+      const payloads: unknown[] = [];
+      const { service, url, logs } = await start((s) =>
+        s.messaging.consume(
+          topic,
+          async (message, { tx }) => {
+            payloads.push(message.payload);
+            await tx?.query(`insert into ${table} (n) values ($1)`, [(message.payload as { n: number }).n]);
+          },
+          { idempotent: true, withoutMessageId: 'handle', prefetch: 1 },
+        ),
+      );
+      await service.db.query(`create table ${table} (n int not null)`);
+      const queue = service.messaging.queues[0] as string;
+      for (const n of [1, 2, 3])
+        await backends.publishPlain({
+          topic,
+          contentType: 'application/json',
+          body: Buffer.from(`{"n":${n}}`),
+        });
+      const id = randomUUID();
+      for (const n of [4, 4])
+        await backends.publishPlain({ topic, messageId: id, body: Buffer.from(`{"n":${n}}`) });
+      const last = randomUUID();
+      await backends.publishPlain({ topic, messageId: last, body: Buffer.from('{"n":5}') });
+      await waitFor(
+        'the last one handled',
+        async () => payloads.length,
+        (n) => n === 5,
+        5000,
+      );
+      expect(payloads).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
+      // Written through the transaction the handler received.
+      const written = await service.db.query<{ n: number }>(`select n from ${table} order by n`);
+      expect(written.rows.map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
+      const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+      expect(
+        metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'no-message-id' }),
+      ).toBe(3);
+      expect(metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'duplicate' })).toBe(
+        1,
+      );
+      expect(metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'ok' })).toBe(2);
+      expect(logs.find('message without a message id')).toMatchObject([
+        { level: 'warn', queue, withoutMessageId: 'handle', messages: 1 },
+      ]);
+      const stored = await service.db.query<{ message_id: string }>(
+        'select message_id from keelson_inbox where consumer = $1 order by message_id',
+        [queue],
+      );
+      // Only the messages with an id were recorded; never an empty key.
+      expect(stored.rows.map((r) => r.message_id)).toEqual([id, last].sort());
+      expect(await service.messaging.deadLetters(queue)).toEqual([]);
+      await service.db.query(`drop table ${table}`);
+    }, 60_000);
 
     it('outbox: committed messages arrive, woken by NOTIFY; rolled-back ones never do', async () => {
       const topic = unique('orders.placed');
