@@ -39,7 +39,7 @@ export const registryConfigSchema = {
     },
     local: {
       dir: {
-        doc: 'Directory shared by the services of this machine for the local backend. Empty: keelson-registry in the system temp directory.',
+        doc: 'Directory the services of one user on this machine share for the local backend; private to the user (created with mode 0700; a directory owned by another user or writable by group or others is refused). Empty: keelson-registry in $XDG_RUNTIME_DIR, else in $XDG_CACHE_HOME or ~/.cache.',
         format: String,
         default: '',
       },
