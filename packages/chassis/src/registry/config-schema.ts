@@ -8,7 +8,7 @@ export const registryConfigSchema = {
       default: 'local',
     },
     ttlMs: {
-      doc: 'Time in ms after which the record of an instance that stopped heart-beating (a crashed process) disappears.',
+      doc: 'Time in ms after which the record of an instance that stopped heart-beating (a crashed process) disappears. local and consul honour it to the ms; etcd leases count whole seconds, so with etcd it must be a multiple of 1000 (etcd raises a TTL below its minimum, 2 s by default, and the service logs the TTL granted).',
       format: 'nat',
       default: 10000,
     },
