@@ -12,6 +12,7 @@ export interface OutgoingMessage<T = unknown> {
 
 /** What a handler receives. */
 export interface IncomingMessage<T = unknown> {
+  /** The message id; empty when the producer gave none (see the `withoutMessageId` consume option). */
   id: string;
   topic: string;
   key?: string;
