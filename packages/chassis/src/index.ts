@@ -111,6 +111,7 @@ export {
   type Transport,
   type TransportMessage,
   UnroutableError,
+  type WithoutMessageId,
 } from './messaging/index.js';
 export { type FastHistogram, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
 export { Outbox } from './outbox/index.js';

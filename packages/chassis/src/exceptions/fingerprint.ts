@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { sep } from 'node:path';
+import { dirname, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { inspect, types } from 'node:util';
 
 /** What an error looks like once read defensively, with the fingerprint that groups its repeats. */
@@ -35,12 +36,31 @@ const FRAME = /^\s*at (?:async )?(?:(.+?) \((.+)\)|(.+))$/;
 const LINE_AND_COLUMN = /(?::\d+){1,2}$/;
 
 /**
- * The top frames of a V8 stack as `file:function`: no line or column, so a change that only
- * moves code keeps its group; file paths relative to the working directory, and from the
- * package name on inside node_modules, so fingerprints agree across machines. Frames of the
- * application come first; without any, the top library frames are used.
+ * The folder of the chassis's own modules (`src/` or `dist/` of @keelson/chassis), wherever it is
+ * installed: under node_modules, or linked into a workspace, where its real path is not.
  */
-export function stackFrames(stack: string | undefined, limit: number, cwd = process.cwd()): string[] {
+const CHASSIS_MODULES = `${fileURLToPath(new URL('..', import.meta.url)).replace(/[/\\]$/, '')}${sep}`;
+
+export interface StackFrameOptions {
+  /** The service's root: in-app paths are made relative to it. The working directory by default. */
+  root?: string;
+  /** The chassis's modules folder (for tests of other layouts). */
+  chassisModules?: string;
+}
+
+/**
+ * The top frames of a V8 stack as `file:function`: no line or column, so a change that only
+ * moves code keeps its group. In-app frames are the application's: paths relative to the
+ * service's root, so fingerprints agree across machines and install locations. Library frames
+ * are those under node_modules and the chassis's own (however it is installed, so that neither
+ * the layout nor the plugins switched on change a fingerprint), named from the package on. Frames
+ * of the application come first; without any, the top library frames are used.
+ */
+export function stackFrames(
+  stack: string | undefined,
+  limit: number,
+  { root = process.cwd(), chassisModules = CHASSIS_MODULES }: StackFrameOptions = {},
+): string[] {
   if (!stack || limit === 0) return [];
   const inApp: string[] = [];
   const library: string[] = [];
@@ -51,16 +71,23 @@ export function stackFrames(stack: string | undefined, limit: number, cwd = proc
     const location = (match[2] ?? match[3] ?? '').replace(LINE_AND_COLUMN, '');
     const file = location.replace(/^file:\/\//, '').replace(/\?.*$/, '');
     if (file.startsWith('node:') || file.startsWith('internal/') || !/[/\\]/.test(file)) continue;
-    const modules = file.lastIndexOf('/node_modules/');
-    if (modules !== -1) {
-      if (library.length < limit) library.push(`${file.slice(modules + 14)}:${fn}`);
+    const packaged = libraryPath(file, chassisModules);
+    if (packaged !== undefined) {
+      if (library.length < limit) library.push(`${packaged}:${fn}`);
       continue;
     }
-    const relative = file.startsWith(cwd + sep) ? file.slice(cwd.length + 1) : file;
-    inApp.push(`${relative}:${fn}`);
+    inApp.push(`${relative(root, file) || file}:${fn}`);
     if (inApp.length === limit) break;
   }
   return inApp.length > 0 ? inApp : library;
+}
+
+/** `@keelson/chassis/dist/…` or `<package>/…` for a library file; undefined for the application's. */
+function libraryPath(file: string, chassisModules: string): string | undefined {
+  if (file.startsWith(chassisModules))
+    return `@keelson/chassis/${relative(dirname(chassisModules), file).split(sep).join('/')}`;
+  const modules = file.lastIndexOf('/node_modules/');
+  return modules === -1 ? undefined : file.slice(modules + 14);
 }
 
 /**

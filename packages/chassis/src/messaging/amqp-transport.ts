@@ -4,6 +4,7 @@ import { AmqpConnection } from './amqp-connection.js';
 import {
   type Delivery,
   deadLetterHeaders,
+  isInternalHeader,
   type Subscription,
   type SubscriptionSpec,
   type Transport,
@@ -16,6 +17,8 @@ import {
 const ATTEMPT_HEADER = 'x-keelson-attempt';
 const KEY_HEADER = 'x-keelson-key';
 const PUBLISH_HEADER = 'x-keelson-publish';
+/** The timestamp in ms: the AMQP `timestamp` property counts whole seconds. */
+const TIMESTAMP_HEADER = 'x-keelson-timestamp-ms';
 
 export interface AmqpTransportOptions {
   url: string;
@@ -268,15 +271,19 @@ export class AmqpTransport implements Transport {
   }
 
   #properties(message: TransportMessage, attempt?: number): Options.Publish {
-    const headers: Record<string, string | number> = { ...message.headers };
+    const headers: Record<string, string | number> = {
+      ...message.headers,
+      [TIMESTAMP_HEADER]: message.timestamp,
+    };
     if (message.key !== undefined) headers[KEY_HEADER] = message.key;
     if (attempt !== undefined) headers[ATTEMPT_HEADER] = attempt;
     return {
-      messageId: message.id,
+      // A message that came without an id or content type is forwarded without one, not with "".
+      ...(message.id !== '' ? { messageId: message.id } : {}),
+      ...(message.contentType !== '' ? { contentType: message.contentType } : {}),
       type: message.topic,
       timestamp: Math.floor(message.timestamp / 1000),
       appId: message.source,
-      contentType: message.contentType,
       persistent: true,
       headers,
     };
@@ -420,22 +427,28 @@ export class AmqpTransport implements Transport {
 
 function decode(raw: Message): TransportMessage {
   const { properties } = raw;
+  const own = properties.headers ?? {};
   const headers: Record<string, string> = {};
-  let key: string | undefined;
-  for (const [name, value] of Object.entries(properties.headers ?? {})) {
-    if (name === ATTEMPT_HEADER || name === PUBLISH_HEADER) continue;
-    if (name === KEY_HEADER) key = String(value);
-    else if (value !== undefined && value !== null)
-      headers[name] = Buffer.isBuffer(value) ? value.toString() : String(value);
+  for (const [name, value] of Object.entries(own)) {
+    if (isInternalHeader(name) || value === undefined || value === null) continue;
+    headers[name] = Buffer.isBuffer(value) ? value.toString() : String(value);
   }
+  const key = own[KEY_HEADER];
   return {
     id: String(properties.messageId ?? ''),
     topic: String(properties.type ?? raw.fields.routingKey),
-    ...(key !== undefined ? { key } : {}),
-    timestamp: typeof properties.timestamp === 'number' ? properties.timestamp * 1000 : Date.now(),
+    ...(key !== undefined && key !== null ? { key: String(key) } : {}),
+    timestamp: timestampOf(properties),
     source: String(properties.appId ?? ''),
-    contentType: String(properties.contentType ?? 'application/octet-stream'),
+    contentType: String(properties.contentType ?? ''),
     headers,
     body: raw.content,
   };
+}
+
+/** Epoch ms: the chassis's ms header, else the AMQP property (seconds), else the time of receipt. */
+function timestampOf(properties: Message['properties']): number {
+  const ms = Number(properties.headers?.[TIMESTAMP_HEADER]);
+  if (Number.isFinite(ms) && ms > 0) return ms;
+  return typeof properties.timestamp === 'number' ? properties.timestamp * 1000 : Date.now();
 }

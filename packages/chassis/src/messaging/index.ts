@@ -1,5 +1,5 @@
 export { messagingConfigSchema } from './config-schema.js';
-export type { HandlerContext, MessageHandler } from './consumer.js';
+export type { HandlerContext, MessageHandler, WithoutMessageId } from './consumer.js';
 export { InProcessBroker, InProcessTransport } from './in-process-transport.js';
 export { encodeMessage, type IncomingMessage, type OutgoingMessage } from './message.js';
 export { type ConsumeOptions, Messaging } from './messaging.js';

@@ -12,6 +12,7 @@ export interface OutgoingMessage<T = unknown> {
 
 /** What a handler receives. */
 export interface IncomingMessage<T = unknown> {
+  /** The message id; empty when the producer gave none (see the `withoutMessageId` consume option). */
   id: string;
   topic: string;
   key?: string;
@@ -60,10 +61,25 @@ export function encodeMessage(
   };
 }
 
-/** Parses the payload; throws (the message is poison) when it is not what its content type says. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The media type without its parameters, in lower case: `Application/JSON; charset=utf-8` → `application/json`. */
+function mediaType(contentType: string): string {
+  return (contentType.split(';', 1)[0] ?? '').trim().toLowerCase();
+}
+
+/**
+ * Decodes the payload by its content type, one rule for every transport:
+ * `application/json`, any `+json` type and no content type at all → parsed JSON; `text/*` → a
+ * string (UTF-8); any other type → the raw bytes (a Buffer). Throws, so that the message is
+ * dead-lettered at once, when the bytes are not what the rule expects: not JSON, or not UTF-8.
+ * A missing content type counts as JSON because handlers are written for JSON payloads: bytes
+ * that are not JSON must be sent with a content type that says what they are.
+ */
 export function decodePayload(message: TransportMessage): unknown {
-  const text = message.body.toString('utf8');
-  if (message.contentType.startsWith(JSON_CONTENT_TYPE)) return JSON.parse(text);
-  if (message.contentType.startsWith('text/')) return text;
+  const type = mediaType(message.contentType);
+  if (type === '' || type === JSON_CONTENT_TYPE || type.endsWith('+json'))
+    return JSON.parse(UTF8.decode(message.body));
+  if (type.startsWith('text/')) return UTF8.decode(message.body);
   return message.body;
 }

@@ -24,12 +24,12 @@ export function createMessagingMetrics(metrics: ServiceMetrics): {
     consumer: {
       handled: metrics.counter({
         name: 'messaging_consumer_handled_total',
-        help: 'Messages handled and acknowledged, by outcome (ok, or duplicate skipped by the inbox).',
+        help: 'Messages handled and acknowledged, by outcome: ok, duplicate (skipped by the inbox), no-message-id (an idempotent consumer handled it without deduplication).',
         labelNames: ['queue', 'topic', 'outcome'],
       }),
       failed: metrics.counter({
         name: 'messaging_consumer_failed_total',
-        help: 'Failed deliveries, by what happened next: retry, dead-lettered, malformed (dead-lettered at once).',
+        help: 'Failed deliveries, by what happened next: retry, dead-lettered, malformed (payload not what its content type says; dead-lettered at once), no-message-id (an idempotent consumer dead-lettered it at once).',
         labelNames: ['queue', 'topic', 'reason'],
       }),
       redeliveries: metrics.counter({

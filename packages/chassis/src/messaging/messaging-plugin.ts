@@ -65,6 +65,12 @@ export const messagingPlugin = definePlugin({
       errors: ctx.errors,
       inbox: (queue, messageId, fn) =>
         ctx.db.transaction(async (tx) => {
+          if (messageId === undefined) {
+            await fn(tx);
+            return true;
+          }
+          // An empty key would make every later message without an id a "duplicate".
+          if (messageId.trim() === '') throw new TypeError(`inbox of "${queue}": the message id is empty`);
           const recorded = await tx.query(
             'insert into keelson_inbox (consumer, message_id) values ($1, $2) on conflict do nothing',
             [queue, messageId],

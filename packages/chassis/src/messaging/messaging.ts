@@ -3,7 +3,12 @@ import type { Logger } from 'pino';
 import type { ErrorChannel } from '../core/index.js';
 import type { Transaction } from '../database/index.js';
 import type { Tracing } from '../tracing/index.js';
-import { createDeliveryHandler, type MessageHandler, type RetrySettings } from './consumer.js';
+import {
+  createDeliveryHandler,
+  type MessageHandler,
+  type RetrySettings,
+  type WithoutMessageId,
+} from './consumer.js';
 import { checkTopic, encodeMessage, type OutgoingMessage } from './message.js';
 import type { ConsumerMetrics, PublisherMetrics } from './messaging-metrics.js';
 import {
@@ -20,6 +25,13 @@ export interface ConsumeOptions {
   prefetch?: number;
   /** Record each message id in the inbox, in the handler's transaction: duplicates are skipped. */
   idempotent?: boolean;
+  /**
+   * Idempotent consumers: what happens to a message without a message id. `dead-letter` (default)
+   * parks it in the dead-letter queue with the reason "no message id"; `handle` runs the handler
+   * in a transaction without deduplication. Either way it is counted and logged (at most once a
+   * minute per queue).
+   */
+  withoutMessageId?: WithoutMessageId;
   maxAttempts?: number;
   retryDelaysMs?: readonly number[];
 }
@@ -34,8 +46,15 @@ export interface MessagingDependencies {
   log: Logger;
   /** Where consumers report handler failures. */
   errors?: Pick<ErrorChannel, 'report'>;
-  /** The idempotent consumers' inbox: runs `fn` after recording the id; false for a duplicate. */
-  inbox(queue: string, messageId: string, fn: (tx: Transaction) => Promise<void>): Promise<boolean>;
+  /**
+   * The idempotent consumers' inbox: runs `fn` in a transaction after recording the id; false for
+   * a duplicate. Without an id (`undefined`), runs `fn` in a transaction and records nothing.
+   */
+  inbox(
+    queue: string,
+    messageId: string | undefined,
+    fn: (tx: Transaction) => Promise<void>,
+  ): Promise<boolean>;
 }
 
 interface Registration {
@@ -141,6 +160,11 @@ export class Messaging {
       throw new TypeError(
         `prefetch of "${queue}" must be a whole number of at least 1, not ${queuePrefetch}`,
       );
+    const withoutMessageId = options.withoutMessageId ?? 'dead-letter';
+    if (withoutMessageId !== 'dead-letter' && withoutMessageId !== 'handle')
+      throw new TypeError(
+        `withoutMessageId of "${queue}" must be "dead-letter" or "handle", not ${JSON.stringify(withoutMessageId)}`,
+      );
     if (this.#registrations.some((r) => r.queue === queue))
       throw new Error(`queue "${queue}" already has a consumer in this service; give one a queue option`);
     const registration: Registration = {
@@ -156,8 +180,12 @@ export class Messaging {
           delaysMs: options.retryDelaysMs ?? retry.delaysMs,
         },
         ...(options.idempotent
-          ? { inbox: (id: string, fn: (tx: Transaction) => Promise<void>) => this.#deps.inbox(queue, id, fn) }
+          ? {
+              inbox: (id: string | undefined, fn: (tx: Transaction) => Promise<void>) =>
+                this.#deps.inbox(queue, id, fn),
+            }
           : {}),
+        withoutMessageId,
         tracing,
         metrics: metrics.consumer,
         log: log.child({ queue }),

@@ -10,6 +10,7 @@ export interface TransportMessage {
   timestamp: number;
   /** Name of the producing service. */
   source: string;
+  /** Media type of the body (`application/json`); empty when the producer gave none. */
   contentType: string;
   /** W3C `traceparent` / `tracestate` / `baggage` and the producer's own headers. */
   headers: Record<string, string>;
@@ -35,6 +36,25 @@ export const DEAD_LETTER_HEADERS = {
   at: 'x-keelson-dead-lettered-at',
 } as const;
 
+const DEAD_LETTER_HEADER_NAMES = new Set<string>(Object.values(DEAD_LETTER_HEADERS));
+
+/**
+ * Headers a transport or the broker keeps for its own bookkeeping: the chassis's `x-keelson-*`
+ * (attempt, key, publish number, ms timestamp), except the dead-letter reason headers, and
+ * RabbitMQ's dead-lettering history (`x-death`, `x-first-death-*`, `x-last-death-*`), which the
+ * delayed retries add. Handlers never see them.
+ */
+export function isInternalHeader(name: string): boolean {
+  const lower = name.toLowerCase();
+  if (DEAD_LETTER_HEADER_NAMES.has(lower)) return false;
+  return (
+    lower.startsWith('x-keelson-') ||
+    lower === 'x-death' ||
+    lower.startsWith('x-first-death-') ||
+    lower.startsWith('x-last-death-')
+  );
+}
+
 /** The headers a message carries into a dead-letter queue: its own and the reason it is there. */
 export function deadLetterHeaders<H extends Record<string, unknown>>(
   headers: H,
@@ -52,8 +72,7 @@ export function deadLetterHeaders<H extends Record<string, unknown>>(
 
 /** A redriven message's headers: without those `deadLetterHeaders` added. */
 export function withoutDeadLetterHeaders<V>(headers: Record<string, V>): Record<string, V> {
-  const names = new Set<string>(Object.values(DEAD_LETTER_HEADERS));
-  return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.has(name)));
+  return Object.fromEntries(Object.entries(headers).filter(([name]) => !DEAD_LETTER_HEADER_NAMES.has(name)));
 }
 
 /** One delivery of a message to a subscription; exactly one of ack / retryLater / deadLetter ends it. */

@@ -8,7 +8,7 @@ export const registryConfigSchema = {
       default: 'local',
     },
     ttlMs: {
-      doc: 'Time in ms after which the record of an instance that stopped heart-beating (a crashed process) disappears.',
+      doc: 'Time in ms after which the record of an instance that stopped heart-beating (a crashed process) disappears. local and consul honour it to the ms; etcd leases count whole seconds, so with etcd it must be a multiple of 1000 (etcd raises a TTL below its minimum, 2 s by default, and the service logs the TTL granted).',
       format: 'nat',
       default: 10000,
     },
@@ -39,7 +39,7 @@ export const registryConfigSchema = {
     },
     local: {
       dir: {
-        doc: 'Directory shared by the services of this machine for the local backend. Empty: keelson-registry in the system temp directory.',
+        doc: 'Directory the services of one user on this machine share for the local backend; private to the user (created with mode 0700; a directory owned by another user or writable by group or others is refused). Empty: keelson-registry in $XDG_RUNTIME_DIR, else in $XDG_CACHE_HOME or ~/.cache.',
         format: String,
         default: '',
       },

@@ -51,7 +51,6 @@ export class ConsulRegistry implements Registry {
   }
 
   async register(instance: ServiceInstance): Promise<void> {
-    const ttlSeconds = Math.max(1, Math.ceil(this.#options.ttlMs / 1000));
     const deregisterAfter = Math.max(
       MIN_DEREGISTER_AFTER_SECONDS,
       this.#options.deregisterCriticalAfterSeconds,
@@ -73,7 +72,8 @@ export class ConsulRegistry implements Registry {
       Check: {
         CheckID: checkId(instance),
         Name: `${instance.service} readiness (reported by the instance)`,
-        TTL: `${ttlSeconds}s`,
+        // Consul reads Go durations: the TTL to the millisecond.
+        TTL: ttlDuration(this.#options.ttlMs),
         Status: instance.state === 'READY' ? 'passing' : 'critical',
         DeregisterCriticalServiceAfter: `${deregisterAfter}s`,
       },
@@ -224,4 +224,9 @@ function stateOf(serviceId: string, checks: ConsulHealthEntry['Checks']): Instan
   if (checks.some((c) => c.CheckID === `_service_maintenance:${serviceId}`)) return 'DRAINING';
   // Every check must pass: the node's own (serfHealth) as well as the instance's.
   return checks.every((c) => c.Status === 'passing') ? 'READY' : 'DOWN';
+}
+
+/** `10s`, or `10500ms` when the TTL is not a whole number of seconds. */
+function ttlDuration(ttlMs: number): string {
+  return ttlMs % 1000 === 0 ? `${ttlMs / 1000}s` : `${ttlMs}ms`;
 }

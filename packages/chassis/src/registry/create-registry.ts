@@ -1,11 +1,10 @@
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { InferConfig } from '../config/index.js';
 import type { registryConfigSchema } from './config-schema.js';
 import { ConsulRegistry } from './consul-registry.js';
 import { EtcdRegistry } from './etcd-registry.js';
 import { LocalRegistry } from './local-registry.js';
+import { defaultLocalRegistryDir } from './local-registry-dir.js';
 import { NoneRegistry } from './none-registry.js';
 import type { Registry } from './registry-port.js';
 
@@ -31,7 +30,7 @@ export function createRegistry(settings: RegistrySettings, log: Logger): Registr
       });
     case 'local':
       return new LocalRegistry({
-        dir: settings.local.dir || join(tmpdir(), 'keelson-registry'),
+        dir: settings.local.dir || defaultLocalRegistryDir(),
         ttlMs: settings.ttlMs,
       });
     default:

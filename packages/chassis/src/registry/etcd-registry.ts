@@ -19,6 +19,8 @@ export class EtcdRegistry implements Registry {
   #lease: Lease | undefined;
 
   constructor(options: { endpoints: string[]; prefix: string; ttlMs: number; log: Logger }) {
+    // Checked first: a wrong TTL stops the service before it opens a connection.
+    const ttlSeconds = leaseSeconds(options.ttlMs);
     this.#client = new Etcd3({
       hosts: options.endpoints,
       dialTimeout: CALL_TIMEOUT_MS,
@@ -28,7 +30,7 @@ export class EtcdRegistry implements Registry {
         context.isStream ? {} : { deadline: new Date(Date.now() + CALL_TIMEOUT_MS) },
     });
     this.#prefix = options.prefix.endsWith('/') ? options.prefix : `${options.prefix}/`;
-    this.#ttlSeconds = Math.max(1, Math.ceil(options.ttlMs / 1000));
+    this.#ttlSeconds = ttlSeconds;
     this.#log = options.log;
   }
 
@@ -96,10 +98,33 @@ export class EtcdRegistry implements Registry {
       this.#log.warn({ err: error }, 'etcd lease lost');
       if (this.#lease === lease) this.#lease = undefined;
     });
+    // etcd raises a TTL below its minimum (2 s with its default election timeout) without a word:
+    // say what a crashed instance's record really lives for.
+    lease
+      .grant()
+      .then(() => lease.keepaliveOnce())
+      .then(({ TTL }) => {
+        if (Number(TTL) !== this.#ttlSeconds)
+          this.#log.warn(
+            { requestedTtlMs: this.#ttlSeconds * 1000, grantedTtlMs: Number(TTL) * 1000 },
+            'etcd granted a lease of %d s instead of registry.ttlMs (its minimum lease TTL)',
+            Number(TTL),
+          );
+      })
+      .catch(() => {});
     return lease;
   }
 
   #key(instance: ServiceInstance): string {
     return `${this.#prefix}${instance.service}/${instance.id}`;
   }
+}
+
+/** etcd leases count whole seconds: a TTL it cannot honour is refused, not rounded. */
+function leaseSeconds(ttlMs: number): number {
+  if (!Number.isInteger(ttlMs) || ttlMs < 1000 || ttlMs % 1000 !== 0)
+    throw new RangeError(
+      `registry.ttlMs=${ttlMs} cannot be used with registry.backend=etcd: etcd leases count whole seconds; set a multiple of 1000 ms (for example ${Math.max(1000, Math.ceil(ttlMs / 1000) * 1000)})`,
+    );
+  return ttlMs / 1000;
 }

@@ -2,6 +2,7 @@ import { type FSWatcher, mkdirSync, watch } from 'node:fs';
 import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { ensurePrivateDir } from './local-registry-dir.js';
 import type { Registry } from './registry-port.js';
 import { asInstance, type ServiceInstance } from './service-instance.js';
 
@@ -17,6 +18,8 @@ interface LocalRecord {
  * `registry.backend=local`: one JSON file per instance under `<dir>/<service>/`, for several services
  * on one developer machine. A record is live while its heartbeat is younger than the TTL and, on
  * this host, while its process exists: the entry of a killed process disappears at the next read.
+ * The directory is private to the user (created 0700; refused when another user owns it or
+ * group or others may write to it), and so are the folders and records inside it.
  */
 export class LocalRegistry implements Registry {
   readonly backend = 'local';
@@ -24,6 +27,7 @@ export class LocalRegistry implements Registry {
   readonly #ttlMs: number;
 
   constructor(options: { dir: string; ttlMs: number }) {
+    ensurePrivateDir(options.dir);
     this.#dir = options.dir;
     this.#ttlMs = options.ttlMs;
   }
@@ -57,7 +61,7 @@ export class LocalRegistry implements Registry {
 
   watch(service: string, onChange: () => void): () => void {
     const dir = join(this.#dir, service);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     let watcher: FSWatcher | undefined;
     try {
       watcher = watch(dir, { persistent: false }, () => onChange());
@@ -76,12 +80,12 @@ export class LocalRegistry implements Registry {
 
   async #write(instance: ServiceInstance): Promise<void> {
     const dir = join(this.#dir, instance.service);
-    mkdirSync(dir, { recursive: true });
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const record: LocalRecord = { instance, host: hostname(), pid: process.pid, seenAt: Date.now() };
     // Write then rename, so a reader never sees half a record.
     const target = this.#file(instance.service, instance.id);
     const temporary = `${target}.${process.pid}.tmp`;
-    await writeFile(temporary, JSON.stringify(record));
+    await writeFile(temporary, JSON.stringify(record), { mode: 0o600 });
     await rename(temporary, target);
   }
 

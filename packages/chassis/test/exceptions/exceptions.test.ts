@@ -136,6 +136,25 @@ describe('exception tracking: HTTP', () => {
     expect(String((line?.err as { stack?: string } | undefined)?.stack)).toContain('exceptions.test.ts');
   });
 
+  it("gives a handler error the same fingerprint whichever plugins are on, from the application's frames only", async () => {
+    const seen: { fingerprint: string; frames: string[] }[] = [];
+    for (const enabled of [false, true]) {
+      const reporter = collector();
+      const { url, service } = await start({
+        reporters: [reporter],
+        overrides: { audit: { enabled, sink: 'log' } },
+      });
+      expect((await fetch(`${url}/orders/7`)).status).toBe(500);
+      const [event] = reporter.events;
+      seen.push({ fingerprint: String(event?.fingerprint), frames: [...(event?.frames ?? [])] });
+      await service.stop();
+    }
+    expect(seen[1]).toEqual(seen[0]);
+    // The route handler in this file, relative to the service's root (the working directory); none
+    // of the chassis's own frames, although it sits inside that root in this workspace.
+    expect(seen[0]?.frames).toEqual(['test/exceptions/exceptions.test.ts:Object.<anonymous>']);
+  });
+
   it('groups repeats: one fingerprint, a count per occurrence, one full log line, a summary later', async () => {
     const reporter = collector();
     const { url, logs, service } = await start({ reporters: [reporter] });

@@ -41,7 +41,7 @@ describe('stackFrames', () => {
         '/srv/orders/src/main.ts:3:1',
       ]),
       5,
-      CWD,
+      { root: CWD },
     );
     expect(frames).toEqual([
       'src/orders.ts:findOrder',
@@ -51,8 +51,8 @@ describe('stackFrames', () => {
   });
 
   it('gives the same frames when code moves to other lines', () => {
-    const before = stackFrames(stack(['findOrder (/srv/orders/src/orders.ts:10:5)']), 5, CWD);
-    const after = stackFrames(stack(['findOrder (/srv/orders/src/orders.ts:42:9)']), 5, CWD);
+    const before = stackFrames(stack(['findOrder (/srv/orders/src/orders.ts:10:5)']), 5, { root: CWD });
+    const after = stackFrames(stack(['findOrder (/srv/orders/src/orders.ts:42:9)']), 5, { root: CWD });
     expect(after).toEqual(before);
   });
 
@@ -61,17 +61,53 @@ describe('stackFrames', () => {
       'Parser.parse (/srv/orders/node_modules/pg-protocol/dist/parser.js:1:1)',
       'handler (/srv/orders/src/db.ts:5:5)',
     ]);
-    expect(stackFrames(mixed, 5, CWD)).toEqual(['src/db.ts:handler']);
+    expect(stackFrames(mixed, 5, { root: CWD })).toEqual(['src/db.ts:handler']);
     const libraryOnly = stack(['Parser.parse (/opt/app/node_modules/pg-protocol/dist/parser.js:1:1)']);
-    expect(stackFrames(libraryOnly, 5, CWD)).toEqual(['pg-protocol/dist/parser.js:Parser.parse']);
+    expect(stackFrames(libraryOnly, 5, { root: CWD })).toEqual(['pg-protocol/dist/parser.js:Parser.parse']);
+  });
+
+  it("never counts the chassis's own frames as in-app, however it is installed", () => {
+    // A workspace: the chassis linked from packages/chassis, not under node_modules.
+    const workspace = { root: '/repo/examples/orders', chassisModules: '/repo/packages/chassis/dist/' };
+    const linked = stack([
+      'findOrder (/repo/examples/orders/src/orders.ts:10:5)',
+      'Object.<anonymous> (/repo/packages/chassis/dist/audit/request-scope.js:40:7)',
+      'handler (/repo/examples/orders/src/routes.ts:22:3)',
+      'shared (/repo/packages/common/src/ids.ts:3:1)',
+    ]);
+    expect(stackFrames(linked, 5, workspace)).toEqual([
+      'src/orders.ts:findOrder',
+      'src/routes.ts:handler',
+      '../../packages/common/src/ids.ts:shared',
+    ]);
+    // Installed: the same frames, whatever the plugins add in between.
+    const installed = stack([
+      'findOrder (/srv/orders/src/orders.ts:10:5)',
+      'Object.<anonymous> (/srv/orders/node_modules/@keelson/chassis/dist/tracing/spans.js:1:1)',
+      'handler (/srv/orders/src/routes.ts:22:3)',
+    ]);
+    expect(
+      stackFrames(installed, 5, {
+        root: CWD,
+        chassisModules: '/srv/orders/node_modules/@keelson/chassis/dist/',
+      }),
+    ).toEqual(['src/orders.ts:findOrder', 'src/routes.ts:handler']);
+    // Only chassis frames: named from the package on, the same in both layouts.
+    const onlyChassis = (path: string) => stack([`Server.route (${path}/dist/http/server.js:5:1)`]);
+    expect(stackFrames(onlyChassis('/repo/packages/chassis'), 5, workspace)).toEqual([
+      '@keelson/chassis/dist/http/server.js:Server.route',
+    ]);
+    expect(stackFrames(onlyChassis('/srv/orders/node_modules/@keelson/chassis'), 5, { root: CWD })).toEqual([
+      '@keelson/chassis/dist/http/server.js:Server.route',
+    ]);
   });
 
   it('takes at most the given number of frames, none for 0 or no stack', () => {
     const many = stack(['a (/srv/orders/a.ts:1:1)', 'b (/srv/orders/b.ts:1:1)', 'c (/srv/orders/c.ts:1:1)']);
-    expect(stackFrames(many, 2, CWD)).toEqual(['a.ts:a', 'b.ts:b']);
-    expect(stackFrames(many, 0, CWD)).toEqual([]);
-    expect(stackFrames(undefined, 5, CWD)).toEqual([]);
-    expect(stackFrames('not a stack at all', 5, CWD)).toEqual([]);
+    expect(stackFrames(many, 2, { root: CWD })).toEqual(['a.ts:a', 'b.ts:b']);
+    expect(stackFrames(many, 0, { root: CWD })).toEqual([]);
+    expect(stackFrames(undefined, 5, { root: CWD })).toEqual([]);
+    expect(stackFrames('not a stack at all', 5, { root: CWD })).toEqual([]);
   });
 });
 

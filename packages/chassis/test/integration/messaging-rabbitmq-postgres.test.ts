@@ -3,12 +3,42 @@ import amqp from 'amqplib';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startTestService } from '../../src/testing/index.js';
-import { describeMessagingBehaviour, unique } from '../support/messaging-behaviour.js';
+import { describeMessagingBehaviour, type PlainMessage, unique } from '../support/messaging-behaviour.js';
 import { waitFor } from '../support/registry-behaviour.js';
 
 const backends = () => ({ db: { url: inject('postgresUrl') }, messaging: { url: inject('amqpUrl') } });
 
-describeMessagingBehaviour({ name: 'PostgreSQL + RabbitMQ', overrides: backends });
+/**
+ * A producer outside Keelson: plain amqplib, only the properties it sets. `mandatory`, published
+ * again while the broker returns it: the consumer's queue is declared once the service connected.
+ */
+async function publishPlain(message: PlainMessage): Promise<void> {
+  const connection = await amqp.connect(inject('amqpUrl'));
+  try {
+    const channel = await connection.createConfirmChannel();
+    let returned = false;
+    channel.on('return', () => {
+      returned = true;
+    });
+    for (let tries = 0; tries < 100; tries++) {
+      returned = false;
+      channel.publish('keelson.events', message.topic, message.body, {
+        mandatory: true,
+        ...(message.messageId !== undefined ? { messageId: message.messageId } : {}),
+        ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
+        ...(message.headers ? { headers: message.headers } : {}),
+      });
+      await channel.waitForConfirms();
+      if (!returned) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`no queue bound for ${message.topic} within 5 s`);
+  } finally {
+    await connection.close();
+  }
+}
+
+describeMessagingBehaviour({ name: 'PostgreSQL + RabbitMQ', overrides: backends, publishPlain });
 
 describe('consumers on RabbitMQ', () => {
   it('consume again when the broker cancels them (their queue deleted)', async () => {

@@ -31,6 +31,52 @@ describeRegistryBehaviour({
   },
 });
 
+describe('etcd lease TTL', () => {
+  const running: { stop(): Promise<boolean> }[] = [];
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((s) => s.stop()));
+  });
+  const registry = (ttlMs: number) => ({
+    backend: 'etcd',
+    etcd: { endpoints: [etcdUrl], prefix: namespace() },
+    ttlMs,
+    heartbeatMs: 250,
+  });
+
+  it('refuses a registry.ttlMs that is not a whole number of seconds, naming the key', async () => {
+    await expect(startTestService({ overrides: { registry: registry(2500) } })).rejects.toThrow(
+      'registry.ttlMs=2500 cannot be used with registry.backend=etcd: etcd leases count whole seconds; set a multiple of 1000 ms (for example 3000)',
+    );
+  });
+
+  it('grants the lease registry.ttlMs asks for, and says so when etcd grants a longer one', async () => {
+    const exact = registry(3000);
+    const started = await startTestService({ name: 'leased', overrides: { registry: exact } });
+    running.push(started.service);
+    const key = `${exact.etcd.prefix}leased/${started.service.instanceId}`;
+    const { value: kvs } = await waitFor(
+      'record',
+      async () => (await etcd.get(key).exec()).kvs,
+      (found) => found.length === 1,
+      5000,
+    );
+    const { grantedTTL } = await etcd.leaseClient.leaseTimeToLive({ ID: kvs[0]?.lease ?? '0' });
+    expect(Number(grantedTTL)).toBe(3);
+    expect(started.logs.find('etcd granted a lease')).toEqual([]);
+
+    // One second is below etcd's minimum lease TTL (2 s with its default election timeout).
+    const short = await startTestService({ name: 'short', overrides: { registry: registry(1000) } });
+    running.push(short.service);
+    const { value: lines } = await waitFor(
+      'warning',
+      async () => short.logs.find('etcd granted a lease'),
+      (found) => found.length > 0,
+      5000,
+    );
+    expect(lines[0]).toMatchObject({ level: 'warn', requestedTtlMs: 1000, grantedTtlMs: 2000 });
+  });
+});
+
 describe('etcd outage', () => {
   const running: { stop(): Promise<boolean> }[] = [];
   afterEach(async () => {

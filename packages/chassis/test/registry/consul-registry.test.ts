@@ -55,6 +55,26 @@ describe('consul registry (recorded agent API exchanges)', () => {
     expect(server.received).toEqual(sent([REGISTER, CHECK_PASS]));
   });
 
+  it('gives the agent the TTL to the millisecond', async () => {
+    const server = await startConsulReplay([REGISTER]);
+    replays.push(server);
+    const registry = new ConsulRegistry({
+      url: server.url,
+      token: 'secret-token',
+      ttlMs: 10_500,
+      deregisterCriticalAfterSeconds: 30,
+      log: pino({ level: 'silent' }),
+    });
+    await registry.register(INSTANCE);
+    const recorded = REGISTER.request.body as { Check: object };
+    expect(server.received).toEqual([
+      {
+        ...sent([REGISTER])[0],
+        body: { ...recorded, Check: { ...recorded.Check, TTL: '10500ms' } },
+      },
+    ]);
+  });
+
   it('fails the check while the instance is DOWN, and registers it critical', async () => {
     const down = { ...INSTANCE, state: 'DOWN' as const };
     const criticalRegister: Exchange = {

@@ -5,11 +5,34 @@ import { DEAD_LETTER_HEADERS, type IncomingMessage, UnroutableError } from '../.
 import { startTestService } from '../../src/testing/index.js';
 import { waitFor } from './registry-behaviour.js';
 
+/** A message as a producer outside Keelson sends it: only what it sets is on it. */
+export interface PlainMessage {
+  topic: string;
+  body: Buffer;
+  messageId?: string;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
 /** The database and broker a suite runs on: real servers, or the embedded defaults. */
 export interface MessagingBackends {
   name: string;
   /** `db.*` and `messaging.*` overrides. */
   overrides(): { db: Record<string, unknown>; messaging: Record<string, unknown> };
+  /** Publishes to the default exchange as a plain producer (amqplib, or the in-process broker itself). */
+  publishPlain(message: PlainMessage): Promise<void>;
+}
+
+/** The value of one series in a Prometheus text exposition, 0 when it is absent. */
+export function metricValue(text: string, name: string, labels: Record<string, string>): number {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const body = line.slice(name.length + 1, line.lastIndexOf('}'));
+    const found = Object.fromEntries([...body.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    if (Object.entries(labels).every(([key, value]) => found[key] === value))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return 0;
 }
 
 const FAST_RETRY = { maxAttempts: 3, delaysMs: [50, 100] };
@@ -58,6 +81,7 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
           traceIds.push(trace.getActiveSpan()?.spanContext().traceId ?? '');
         }),
       );
+      const before = Date.now();
       const producerTrace = await service.tracing.tracer.startActiveSpan('checkout', async (span) => {
         await service.messaging.publish({
           topic,
@@ -68,6 +92,7 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
         span.end();
         return span.spanContext().traceId;
       });
+      const after = Date.now();
       await waitFor(
         'delivery',
         async () => received.length,
@@ -84,9 +109,13 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
         redelivered: false,
       });
       expect(message?.id).toMatch(/^[0-9a-f-]{36}$/);
+      // The producer's headers and the trace context, nothing the transport keeps for itself.
+      expect(Object.keys(message?.headers ?? {}).sort()).toEqual(['tenant', 'traceparent']);
       expect(message?.headers.tenant).toBe('t1');
       expect(message?.headers.traceparent).toContain(producerTrace);
-      expect(Math.abs((message?.timestamp.getTime() ?? 0) - Date.now())).toBeLessThan(60_000);
+      // Milliseconds, not whole seconds: stamped between the calls around the publish.
+      expect(message?.timestamp.getTime()).toBeGreaterThanOrEqual(before);
+      expect(message?.timestamp.getTime()).toBeLessThanOrEqual(after);
       expect(traceIds).toEqual([producerTrace]);
     });
 
@@ -185,6 +214,212 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
       expect(dead.value[0]?.headers[DEAD_LETTER_HEADERS.error]).toMatch(/^malformed payload/);
       expect(calls).toBe(0);
     });
+
+    it('decodes by one content-type rule and dead-letters at once what does not follow it', async () => {
+      const topic = unique('catalog.imported');
+      const received: { id: string; payload: unknown }[] = [];
+      const { service } = await start((s) =>
+        s.messaging.consume(
+          topic,
+          (message) => void received.push({ id: message.id, payload: message.payload }),
+        ),
+      );
+      const queue = service.messaging.queues[0] as string;
+      const cases: [string, string | undefined, Buffer][] = [
+        ['json-without-type', undefined, Buffer.from('{"sku":"a"}')],
+        ['bytes-without-type', undefined, Buffer.from('PK\x03\x04 not json')],
+        ['json-with-charset', 'Application/JSON; charset=utf-8', Buffer.from('{"sku":"b"}')],
+        ['cloudevent', 'application/cloudevents+json', Buffer.from('{"type":"c"}')],
+        ['bad-json', 'application/json', Buffer.from('{ not json')],
+        ['text', 'text/plain; charset=utf-8', Buffer.from('h\u00e9llo')],
+        ['bad-text', 'text/plain', Buffer.from([0x68, 0xff, 0xfe])],
+        ['bytes', 'application/octet-stream', Buffer.from([0, 1, 2, 255])],
+      ];
+      for (const [messageId, contentType, body] of cases)
+        await backends.publishPlain({ topic, messageId, body, ...(contentType ? { contentType } : {}) });
+      const dead = await waitFor(
+        'undecodable ones dead-lettered',
+        () => service.messaging.deadLetters(queue),
+        (d) => d.length === 3,
+        5000,
+      );
+      await waitFor(
+        'the others handled',
+        async () => received.length,
+        (n) => n === 5,
+        5000,
+      );
+      expect(Object.fromEntries(received.map((r) => [r.id, r.payload]))).toEqual({
+        'json-without-type': { sku: 'a' },
+        'json-with-charset': { sku: 'b' },
+        cloudevent: { type: 'c' },
+        text: 'h\u00e9llo',
+        bytes: Buffer.from([0, 1, 2, 255]),
+      });
+      expect(
+        Object.fromEntries(
+          dead.value.map((m) => [m.id, m.headers[DEAD_LETTER_HEADERS.error]?.split(':')[0]]),
+        ),
+      ).toEqual({
+        'bytes-without-type': 'malformed payload (no content type)',
+        'bad-json': 'malformed payload (application/json)',
+        'bad-text': 'malformed payload (text/plain)',
+      });
+    });
+
+    it('never hands a handler the headers the transport or broker keep for themselves', async () => {
+      const topic = unique('stock.counted');
+      const seen: { attempt: number; headers: Record<string, string> }[] = [];
+      await start((s) =>
+        s.messaging.consume(topic, (message) => {
+          seen.push({ attempt: message.attempt, headers: { ...message.headers } });
+          // The retry goes through the broker (on RabbitMQ a retry queue, which adds x-death).
+          if (message.attempt === 1) throw new Error('count later');
+        }),
+      );
+      await backends.publishPlain({
+        topic,
+        messageId: randomUUID(),
+        contentType: 'application/json',
+        body: Buffer.from('{}'),
+        headers: { tenant: 't1', 'x-keelson-publish': '7', 'x-death': 'forged' },
+      });
+      await waitFor(
+        'second attempt',
+        async () => seen.length,
+        (n) => n === 2,
+        5000,
+      );
+      expect(seen).toEqual([
+        { attempt: 1, headers: { tenant: 't1' } },
+        { attempt: 2, headers: { tenant: 't1' } },
+      ]);
+    });
+
+    it('keeps the millisecond timestamp through a delayed retry', async () => {
+      const topic = unique('stock.timed');
+      const stamps: number[] = [];
+      const { service } = await start((s) =>
+        s.messaging.consume(topic, (message) => {
+          stamps.push(message.timestamp.getTime());
+          if (message.attempt === 1) throw new Error('later');
+        }),
+      );
+      const before = Date.now();
+      await service.messaging.publish({ topic, payload: {} });
+      const after = Date.now();
+      await waitFor(
+        'second attempt',
+        async () => stamps.length,
+        (n) => n === 2,
+        5000,
+      );
+      expect(stamps[0]).toBeGreaterThanOrEqual(before);
+      expect(stamps[0]).toBeLessThanOrEqual(after);
+      expect(stamps[1]).toBe(stamps[0]);
+    });
+
+    it('idempotent consumer: messages without an id are dead-lettered by default, never taken for duplicates', async () => {
+      const topic = unique('invoice.external');
+      let runs = 0;
+      const { service, url, logs } = await start((s) =>
+        s.messaging.consume(topic, () => void runs++, { idempotent: true }),
+      );
+      const queue = service.messaging.queues[0] as string;
+      for (const n of [1, 2, 3])
+        await backends.publishPlain({
+          topic,
+          contentType: 'application/json',
+          body: Buffer.from(`{"n":${n}}`),
+        });
+      const dead = await waitFor(
+        'all three dead-lettered',
+        () => service.messaging.deadLetters(queue),
+        (d) => d.length === 3,
+        5000,
+      );
+      expect(dead.value.map((m) => JSON.parse(m.body.toString()))).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }]);
+      expect(dead.value.map((m) => m.headers[DEAD_LETTER_HEADERS.error])).toEqual([
+        'no message id',
+        'no message id',
+        'no message id',
+      ]);
+      expect(runs).toBe(0);
+      const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+      expect(
+        metricValue(metrics, 'messaging_consumer_failed_total', { queue, reason: 'no-message-id' }),
+      ).toBe(3);
+      expect(metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'duplicate' })).toBe(
+        0,
+      );
+      // Logged at a bounded rate: one line for the three, naming the queue.
+      expect(logs.find('message without a message id')).toMatchObject([
+        { level: 'warn', queue, topic, withoutMessageId: 'dead-letter', messages: 1 },
+      ]);
+      const stored = await service.db.query<{ n: string }>(
+        'select count(*) as n from keelson_inbox where consumer = $1',
+        [queue],
+      );
+      expect(Number(stored.rows[0]?.n)).toBe(0);
+    }, 60_000);
+
+    it('idempotent consumer with withoutMessageId "handle": runs each message without an id, still dedupes the others', async () => {
+      const topic = unique('invoice.loose');
+      const table = `loose_${randomUUID().slice(0, 8)}`;
+      const payloads: unknown[] = [];
+      const { service, url, logs } = await start((s) =>
+        s.messaging.consume(
+          topic,
+          async (message, { tx }) => {
+            payloads.push(message.payload);
+            await tx?.query(`insert into ${table} (n) values ($1)`, [(message.payload as { n: number }).n]);
+          },
+          { idempotent: true, withoutMessageId: 'handle', prefetch: 1 },
+        ),
+      );
+      await service.db.query(`create table ${table} (n int not null)`);
+      const queue = service.messaging.queues[0] as string;
+      for (const n of [1, 2, 3])
+        await backends.publishPlain({
+          topic,
+          contentType: 'application/json',
+          body: Buffer.from(`{"n":${n}}`),
+        });
+      const id = randomUUID();
+      for (const n of [4, 4])
+        await backends.publishPlain({ topic, messageId: id, body: Buffer.from(`{"n":${n}}`) });
+      const last = randomUUID();
+      await backends.publishPlain({ topic, messageId: last, body: Buffer.from('{"n":5}') });
+      await waitFor(
+        'the last one handled',
+        async () => payloads.length,
+        (n) => n === 5,
+        5000,
+      );
+      expect(payloads).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
+      // Written through the transaction the handler received.
+      const written = await service.db.query<{ n: number }>(`select n from ${table} order by n`);
+      expect(written.rows.map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
+      const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+      expect(
+        metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'no-message-id' }),
+      ).toBe(3);
+      expect(metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'duplicate' })).toBe(
+        1,
+      );
+      expect(metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'ok' })).toBe(2);
+      expect(logs.find('message without a message id')).toMatchObject([
+        { level: 'warn', queue, withoutMessageId: 'handle', messages: 1 },
+      ]);
+      const stored = await service.db.query<{ message_id: string }>(
+        'select message_id from keelson_inbox where consumer = $1 order by message_id',
+        [queue],
+      );
+      // Only the messages with an id were recorded; never an empty key.
+      expect(stored.rows.map((r) => r.message_id)).toEqual([id, last].sort());
+      expect(await service.messaging.deadLetters(queue)).toEqual([]);
+      await service.db.query(`drop table ${table}`);
+    }, 60_000);
 
     it('outbox: committed messages arrive, woken by NOTIFY; rolled-back ones never do', async () => {
       const topic = unique('orders.placed');
