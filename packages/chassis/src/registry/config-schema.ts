@@ -12,6 +12,11 @@ export const registryConfigSchema = {
       format: 'nat',
       default: 10000,
     },
+    deregisterDelayMs: {
+      doc: 'Time in ms the shutdown waits after this instance left the registry and before the HTTP server stops accepting, so that the discovery caches of its callers drop it first (watches deliver the change within about 100 ms on local and etcd, a blocking query on consul). Bounded by shutdown.timeouts.deregister.',
+      format: 'nat',
+      default: 1000,
+    },
     heartbeatMs: {
       doc: 'Interval in ms of the heartbeat that refreshes the record and re-checks readiness; keep it well below ttlMs.',
       format: 'nat',

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { setTimeout as delay } from 'node:timers/promises';
 import { definePlugin, refuseEmbeddedInProduction } from '../core/index.js';
 import { registryConfigSchema } from './config-schema.js';
 import { createRegistry, type RegistrySettings } from './create-registry.js';
@@ -133,7 +134,11 @@ export const registryPlugin = definePlugin({
         clearInterval(heartbeat);
         const current = instance;
         instance = undefined;
-        deregistering = attempt('deregister', () => registry.deregister(current)).then(() => {});
+        // Then the callers' discovery caches get time to drop the instance: until they do, they
+        // still send it requests, which the HTTP server keeps accepting.
+        deregistering = attempt('deregister', () => registry.deregister(current)).then(async (ok) => {
+          if (ok) await delay(settings.deregisterDelayMs);
+        });
       }
     });
     // First of the shutdown phases: gone from the registry before the HTTP server stops accepting.

@@ -94,6 +94,53 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
       expect(metrics).toMatch(/^registry_registered 1$/m);
     });
 
+    it('an instance leaving while callers use it through discovery: 0 failed calls, retries off', async () => {
+      const settings = subject.settings();
+      const whoAmI = (s: Service<BuiltInConfig>) => {
+        s.http.get('/who', async () => ({ id: s.instanceId }));
+      };
+      const leaving = await start('stock', settings, { setup: whoAmI });
+      const staying = await start('stock', settings, { setup: whoAmI });
+      const caller = await startTestService({
+        name: 'caller',
+        clients: { stock: {} },
+        overrides: { registry: settings, clients: { stock: { retry: { attempts: 0 } } } },
+      });
+      running.push(caller);
+      await waitFor(
+        'two instances',
+        () => caller.service.discovery.instances('stock'),
+        (f) => f.length === 2,
+        2000,
+      );
+      const client = caller.service.clients.http('stock');
+      const failures: string[] = [];
+      const served = new Map<string, number>();
+      let stop = false;
+      const callerLoop = async () => {
+        for (let i = 0; i < 20_000 && !stop; i++) {
+          try {
+            const response = await client.get<{ id: string }>('/who');
+            if (response.status !== 200) failures.push(`status ${response.status}`);
+            else served.set(response.body.id, (served.get(response.body.id) ?? 0) + 1);
+          } catch (error) {
+            failures.push(String(error));
+          }
+        }
+      };
+      const loops = Array.from({ length: 10 }, callerLoop);
+      const count = (id: string) => async () => served.get(id) ?? 0;
+      // Both instances in use before the shutdown, and the staying one still serving after it.
+      await waitFor('calls to both', count(leaving.service.instanceId), (n) => n >= 20, 5000);
+      await waitFor('calls to both', count(staying.service.instanceId), (n) => n >= 20, 5000);
+      expect(await leaving.service.stop()).toBe(true);
+      const after = (served.get(staying.service.instanceId) ?? 0) + 20;
+      await waitFor('calls after', count(staying.service.instanceId), (n) => n >= after, 5000);
+      stop = true;
+      await Promise.all(loops);
+      expect(failures).toEqual([]);
+    });
+
     it('svc.clients.http(name) finds live instances through discovery, round robin', async () => {
       const settings = subject.settings();
       const whoAmI = (s: Service<BuiltInConfig>) => {
