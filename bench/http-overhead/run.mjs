@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { Latencies } from '../lib/latencies.mjs';
 import { mean, saveResults } from '../lib/results.mjs';
 import { runAlternatingRounds } from '../lib/rounds.mjs';
 import { BenchError, spawnServer, stopServers } from '../lib/servers.mjs';
@@ -91,32 +92,6 @@ async function checkRoute(server, port) {
   const body = await response.text();
   if (response.status !== 200 || body !== '{"hello":"world"}') {
     throw new BenchError(`${server.label}: GET /hello answered ${response.status} ${body}`);
-  }
-}
-
-/**
- * Response times in ms at full hrtime precision: autocannon's own histogram keeps whole
- * milliseconds, too coarse to compare a p99 of a few ms.
- */
-class Latencies {
-  #values = new Float64Array(1 << 16);
-  #count = 0;
-
-  record(ms) {
-    if (this.#count === this.#values.length) {
-      const grown = new Float64Array(this.#values.length * 2);
-      grown.set(this.#values);
-      this.#values = grown;
-    }
-    this.#values[this.#count++] = ms;
-  }
-
-  /** Nearest-rank percentiles of everything recorded. */
-  percentiles(...ps) {
-    const sorted = this.#values.subarray(0, this.#count).sort();
-    return ps.map((p) =>
-      sorted.length === 0 ? 0 : sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)],
-    );
   }
 }
 

@@ -17,10 +17,10 @@ process.on('exit', () => {
 /**
  * Starts `node <args>` and resolves with the child and its port once it prints its port line:
  * a JSON line with a numeric `port` and no `level`, which tells it from the log lines around it.
- * `label` names the server in errors.
+ * `label` names the server in errors; `execPath` is the node binary (this process's by default).
  */
-export function spawnServer({ label, args, cwd, env }) {
-  const child = spawn(process.execPath, args, {
+export function spawnServer({ label, args, cwd, env, execPath = process.execPath }) {
+  const child = spawn(execPath, args, {
     cwd,
     // The child's stdin stays open as a lifeline: it exits when the runner goes away.
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -74,20 +74,20 @@ export function spawnServer({ label, args, cwd, env }) {
   });
 }
 
-/** Stops every server child gracefully (so profiles get written), then forcefully after 5 s. */
+/** Stops a server child gracefully (so profiles get written), then forcefully after 5 s. */
+export function stopServer(child) {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => child.kill('SIGKILL'), 5000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Stops every server child. */
 export async function stopServers() {
-  await Promise.all(
-    [...children].map(
-      (child) =>
-        new Promise((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const force = setTimeout(() => child.kill('SIGKILL'), 5000);
-          child.once('exit', () => {
-            clearTimeout(force);
-            resolve();
-          });
-          child.kill('SIGTERM');
-        }),
-    ),
-  );
+  await Promise.all([...children].map(stopServer));
 }
