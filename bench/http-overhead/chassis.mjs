@@ -5,9 +5,6 @@ import { createService } from '@keelson/chassis';
 
 process.env.HTTP_HOST ??= '127.0.0.1';
 process.env.HTTP_PORT ??= '0';
-// Production asks for a registry choice; `none` (the platform routes, as on Kubernetes) is the one
-// that compares with a bare server, which registers nowhere either.
-process.env.REGISTRY_BACKEND ??= 'none';
 
 const svc = await createService({ name: 'bench', handleProcess: true });
 svc.http.get('/hello', async () => ({ hello: 'world' }));

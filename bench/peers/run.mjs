@@ -28,12 +28,14 @@ const SERVERS = [
 ];
 
 // Keelson runs with its default settings: the children get no configuration variable from this
-// environment, only what a process needs to run.
+// environment, only what a process needs to run. Production asks for a registry choice; `none` (the
+// platform routes, as on Kubernetes) registers nowhere, like the other servers.
 const serverEnv = {
   ...Object.fromEntries(
     ['PATH', 'HOME', 'TMPDIR', 'LANG'].filter((n) => process.env[n]).map((n) => [n, process.env[n]]),
   ),
   NODE_ENV: 'production',
+  REGISTRY_BACKEND: 'none',
   HTTP_HOST: '127.0.0.1',
   HTTP_PORT: '0',
 };

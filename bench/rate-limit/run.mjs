@@ -36,7 +36,6 @@ async function serve(limited) {
     logDestination: new Writable({ write: (_c, _e, done) => done() }),
     overrides: {
       http: { host: '127.0.0.1', port: 0 },
-      registry: { backend: 'none' },
       rateLimit: { enabled: limited, max: NEVER_REACHED, windowMs: 60_000 },
     },
   });
