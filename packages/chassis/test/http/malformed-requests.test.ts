@@ -164,20 +164,20 @@ describe('after any mix of valid, invalid and abandoned requests', () => {
         for (const rejection of REJECTIONS)
           await record(exchange(port, Buffer.from(rejection.request, 'latin1')));
         // Clients that stop mid-request. A half-close is answered 400: the request is incomplete.
-        await record(exchange(port, 'GET /ok HTTP/1.1\r\nHost: a\r\nX-Unfinished', { then: 'end' }));
+        await record(exchange(port, 'GET /ok HTTP/1.1\r\nHost: a\r\nX-Unfinished', { close: 'end' }));
         const partialBody = (url: string) =>
           `POST ${url} HTTP/1.1\r\nHost: a\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\nabc`;
-        await record(exchange(port, partialBody('/echo'), { then: 'end' }));
+        await record(exchange(port, partialBody('/echo'), { close: 'end' }));
         // A reset leaves nobody to answer. It is sent once the server has read the request's head:
         // a reset that overtakes unread bytes can reach the server as a plain end of stream.
         const upload = `/echo?round=${round}`;
-        await record(exchange(port, partialBody(upload), { when: once(routed, upload), then: 'reset' }));
+        await record(exchange(port, partialBody(upload), { when: once(routed, upload), close: 'reset' }));
         // A client that gives up while the handler is still working.
         const slow = `/slow?round=${round}`;
         await record(
           exchange(port, `GET ${slow} HTTP/1.1\r\nHost: a\r\n\r\n`, {
             when: once(routed, slow),
-            then: 'destroy',
+            close: 'destroy',
           }),
         );
       };

@@ -52,14 +52,14 @@ export function openSocket(port: number): Promise<Socket> {
 
 /**
  * Writes `data` on a new loopback connection and reads until the server closes it, or until
- * `waitMs` has passed (then the client closes it). `then` ends the client's side after writing, once
+ * `waitMs` has passed (then the client closes it). `close` ends the client's side after writing, once
  * `when` (if given) has settled: `'end'` half-closes (a client that stops mid-request), `'reset'`
  * resets the connection, `'destroy'` closes it (a client that gives up).
  */
 export async function exchange(
   port: number,
   data: string | Buffer,
-  options: { waitMs?: number; when?: Promise<unknown>; then?: 'end' | 'reset' | 'destroy' } = {},
+  options: { waitMs?: number; when?: Promise<unknown>; close?: 'end' | 'reset' | 'destroy' } = {},
 ): Promise<Exchange> {
   const socket = await openSocket(port);
   const started = performance.now();
@@ -84,9 +84,9 @@ export async function exchange(
     }, options.waitMs ?? 5000);
     socket.write(data);
     void Promise.resolve(options.when).then(() => {
-      if (options.then === 'end') socket.end();
-      if (options.then === 'reset') socket.resetAndDestroy();
-      if (options.then === 'destroy') socket.destroy();
+      if (options.close === 'end') socket.end();
+      if (options.close === 'reset') socket.resetAndDestroy();
+      if (options.close === 'destroy') socket.destroy();
     });
   });
   clearTimeout(timer);
