@@ -13,6 +13,8 @@ interface Rejection {
   request: string;
   status: number;
   detail: RegExp;
+  /** The histogram's method label: `_OTHER` when Node's parser rejects the request before it exists. */
+  method: '_OTHER' | 'GET';
 }
 
 /** Requests the server must turn away before any route sees them. */
@@ -22,6 +24,7 @@ const REJECTIONS: Rejection[] = [
     request: 'G(T /ok HTTP/1.1\r\nHost: a\r\n\r\n',
     status: 400,
     detail: /method is not valid/,
+    method: '_OTHER',
   },
   {
     name: 'both Content-Length and Transfer-Encoding',
@@ -29,42 +32,49 @@ const REJECTIONS: Rejection[] = [
       'POST /echo HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n',
     status: 400,
     detail: /Content-Length/,
+    method: '_OTHER',
   },
   {
     name: 'a NUL byte in the path',
     request: 'GET /o\0k HTTP/1.1\r\nHost: a\r\n\r\n',
     status: 400,
     detail: /not valid HTTP: Invalid char in url path/,
+    method: '_OTHER',
   },
   {
     name: 'a header line over the size limit',
     request: `GET /ok HTTP/1.1\r\nHost: a\r\nX-Padding: ${OVERSIZED}\r\n\r\n`,
     status: 431,
     detail: /too large/,
+    method: '_OTHER',
   },
   {
     name: 'a query string over the size limit',
     request: `GET /ok?q=${OVERSIZED} HTTP/1.1\r\nHost: a\r\n\r\n`,
     status: 431,
     detail: /too large/,
+    method: '_OTHER',
   },
   {
     name: 'HTTP/1.1 without a Host header',
     request: 'GET /ok HTTP/1.1\r\nConnection: close\r\n\r\n',
     status: 400,
     detail: /no Host header/,
+    method: 'GET',
   },
   {
     name: 'a malformed percent-encoding (/%zz)',
     request: 'GET /%zz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
     status: 400,
     detail: /malformed percent-encoding/,
+    method: 'GET',
   },
   {
     name: 'a truncated percent-encoding (/%)',
     request: 'GET /% HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n',
     status: 400,
     detail: /malformed percent-encoding/,
+    method: 'GET',
   },
 ];
 
@@ -201,6 +211,11 @@ describe('after any mix of valid, invalid and abandoned requests', () => {
       expect(total(text, 'http_server_active_requests')).toBe(0);
       const count = 'http_server_request_duration_seconds_count';
       expect(total(text, count, { route: 'unmatched' })).toBe(5 * rejectedPerRound);
+      const parsedByFastify = REJECTIONS.filter((rejection) => rejection.method === 'GET').length;
+      expect(total(text, count, { route: 'unmatched', method: 'GET' })).toBe(5 * parsedByFastify);
+      expect(total(text, count, { route: 'unmatched', method: '_OTHER' })).toBe(
+        5 * (rejectedPerRound - parsedByFastify),
+      );
       expect(total(text, count, { route: '/ok', status_code: '200' })).toBe(200);
       // Every request is counted at most once: nothing else was answered.
       expect(total(text, count)).toBe(200 + 5 * rejectedPerRound);
