@@ -22,18 +22,24 @@ describe('http_server_request_duration_seconds measures the real request time', 
     });
     try {
       let waited = 0;
+      let within250ms = 0;
       for (let i = 0; i < CALLS; i++) {
         const started = performance.now();
         const response = await fetch(`${url}/sleep`);
         await response.arrayBuffer();
-        waited += performance.now() - started;
+        const elapsed = performance.now() - started;
+        waited += elapsed;
+        if (elapsed <= 250) within250ms++;
         expect(response.status).toBe(200);
       }
       const metrics = await (await fetch(`${url}/metrics`)).text();
       const name = 'http_server_request_duration_seconds';
       expect(total(metrics, `${name}_count`, series)).toBe(CALLS);
       expect(total(metrics, `${name}_bucket`, { ...series, le: '0.1' })).toBe(0);
-      expect(total(metrics, `${name}_bucket`, { ...series, le: '0.25' })).toBe(CALLS);
+      // Every call, unless an overloaded machine held one past 250 ms as its client saw it: the
+      // server's measure lies within the client's, so each call the client saw in time is there.
+      expect(within250ms).toBeGreaterThan(0);
+      expect(total(metrics, `${name}_bucket`, { ...series, le: '0.25' })).toBeGreaterThanOrEqual(within250ms);
       const sum = total(metrics, `${name}_sum`, series) ?? Number.NaN;
       expect(sum).toBeGreaterThanOrEqual(CALLS * 0.2 * 0.99);
       expect(Math.abs(sum - waited / 1000)).toBeLessThanOrEqual(0.2 * (waited / 1000));
