@@ -25,7 +25,7 @@ describe('http_server_request_duration_seconds measures the real request time', 
       // client-side work the measure can include.
       const port = Number(new URL(url).port);
       let waited = 0;
-      let within250ms = 0;
+      let quick = 0;
       for (let i = 0; i < CALLS; i++) {
         const { responses, firstByteMs = Number.NaN } = await exchange(
           port,
@@ -33,16 +33,17 @@ describe('http_server_request_duration_seconds measures the real request time', 
         );
         expect(responses[0]?.status).toBe(200);
         waited += firstByteMs;
-        if (firstByteMs <= 250) within250ms++;
+        // Quick enough for the 250 ms bucket with 10 ms to spare for the server closing the response.
+        if (firstByteMs <= 240) quick++;
       }
       const metrics = await (await fetch(`${url}/metrics`)).text();
       const name = 'http_server_request_duration_seconds';
       expect(total(metrics, `${name}_count`, series)).toBe(CALLS);
       expect(total(metrics, `${name}_bucket`, { ...series, le: '0.1' })).toBe(0);
-      // Every call, unless an overloaded machine held one past 250 ms as its client saw it: the
-      // server's measure lies within the client's, so each call the client saw in time is there.
-      expect(within250ms).toBeGreaterThan(0);
-      expect(total(metrics, `${name}_bucket`, { ...series, le: '0.25' })).toBeGreaterThanOrEqual(within250ms);
+      // Every call, unless an overloaded machine held one back: the server's measure lies within the
+      // client's, so each call the client saw answered in time is in the bucket.
+      expect(quick).toBeGreaterThan(0);
+      expect(total(metrics, `${name}_bucket`, { ...series, le: '0.25' })).toBeGreaterThanOrEqual(quick);
       const sum = total(metrics, `${name}_sum`, series) ?? Number.NaN;
       expect(sum).toBeGreaterThanOrEqual(CALLS * 0.2 * 0.99);
       expect(Math.abs(sum - waited / 1000)).toBeLessThanOrEqual(0.2 * (waited / 1000));
