@@ -23,7 +23,7 @@ export const httpConfigSchema = {
       default: 30000,
     },
     headersTimeoutMs: {
-      doc: 'Time in ms to receive the request headers before the server answers 408; at most http.requestTimeoutMs. 0 means http.requestTimeoutMs.',
+      doc: 'Time in ms to receive the request headers before the server answers 408; capped at http.requestTimeoutMs. 0 means http.requestTimeoutMs.',
       format: 'nat',
       default: 10000,
     },

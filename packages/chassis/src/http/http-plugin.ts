@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type FastifyInstance, fastify, LogController } from 'fastify';
 import { definePlugin } from '../core/index.js';
 import { installAccessLog } from './access-log.js';
@@ -25,6 +25,13 @@ function parseTrustProxy(value: string): boolean | string {
   // fastify takes a hop count as a number; its types only admit strings.
   if (/^\d+$/.test(value)) return Number(value) as unknown as string;
   return value;
+}
+
+/** Whether a request announced a body that has not been read to its end yet. */
+function bodyUnread(raw: IncomingMessage): boolean {
+  if (raw.complete) return false;
+  const length = raw.headers['content-length'];
+  return (length !== undefined && length !== '0') || raw.headers['transfer-encoding'] !== undefined;
 }
 
 /** The HTTP server: fastify with request ids, problem+json errors and the OpenAPI document. */
@@ -75,7 +82,9 @@ export const httpPlugin = definePlugin({
     // costs the least of fastify's hooks on the hot path.
     app.addHook('onSend', (request, reply, payload, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
-      if (drain.closeConnection()) reply.header('connection', 'close');
+      // A response sent before the request was read to its end (a handler timeout, an early
+      // error) closes the connection: what is left of the request must not be read as the next one.
+      if (drain.closeConnection() || bodyUnread(request.raw)) reply.header('connection', 'close');
       done(null, payload);
     });
     const redactUrl = queryRedactor(config.get('http.redactQueryParams'));

@@ -18,6 +18,12 @@ export interface NodeServerSettings {
  */
 export const TIMEOUT_CHECK_INTERVAL_MS = 250;
 
+/** `http.headersTimeoutMs`, capped at the request timeout as Node requires (0 means the same). */
+function headersTimeoutMs({ headersTimeoutMs, requestTimeoutMs }: NodeServerSettings): number {
+  if (requestTimeoutMs === 0) return headersTimeoutMs;
+  return headersTimeoutMs === 0 ? requestTimeoutMs : Math.min(headersTimeoutMs, requestTimeoutMs);
+}
+
 export interface NodeServer {
   server: Server;
   drain: ConnectionDrain;
@@ -37,7 +43,7 @@ export function createNodeServer(
   const server = createServer(
     {
       requestTimeout: settings.requestTimeoutMs,
-      headersTimeout: settings.headersTimeoutMs || settings.requestTimeoutMs,
+      headersTimeout: headersTimeoutMs(settings),
       keepAliveTimeout: settings.keepAliveTimeoutMs,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
       // Checked below, so that the answer is problem+json rather than Node's empty 400.
