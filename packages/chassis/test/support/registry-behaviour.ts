@@ -34,6 +34,11 @@ export async function waitFor<T>(
   return { value, elapsedMs: performance.now() - began };
 }
 
+/** A route that answers with the instance's id, to see which instance served a call. */
+const whoAmI = (s: Service<BuiltInConfig>) => {
+  s.http.get('/who', async () => ({ id: s.instanceId }));
+};
+
 /**
  * The behaviour every registry backend must show, from the user's side: two services in one test
  * process (one registering, one discovering) and, for crashes and signals, a child process.
@@ -96,9 +101,6 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
 
     it('an instance leaving while callers use it through discovery: 0 failed calls, retries off', async () => {
       const settings = subject.settings();
-      const whoAmI = (s: Service<BuiltInConfig>) => {
-        s.http.get('/who', async () => ({ id: s.instanceId }));
-      };
       const leaving = await start('stock', settings, { setup: whoAmI });
       const staying = await start('stock', settings, { setup: whoAmI });
       const caller = await startTestService({
@@ -143,9 +145,6 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
 
     it('svc.clients.http(name) finds live instances through discovery, round robin', async () => {
       const settings = subject.settings();
-      const whoAmI = (s: Service<BuiltInConfig>) => {
-        s.http.get('/who', async () => ({ id: s.instanceId }));
-      };
       const one = await start('stock', settings, { setup: whoAmI });
       const two = await start('stock', settings, { setup: whoAmI });
       const caller = await start('caller', settings);
