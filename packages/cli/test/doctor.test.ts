@@ -86,7 +86,8 @@ describe('keelson doctor', () => {
   }, 20_000);
 
   it('passes on the embedded defaults', { timeout: 60_000 }, async () => {
-    const result = await doctor([], { REGISTRY_BACKEND: 'none' });
+    // Opening PGlite compiles its WebAssembly: seconds on a busy machine, hence a generous bound.
+    const result = await doctor(['--timeout', '30000'], { REGISTRY_BACKEND: 'none' });
     expect(result.out).toContain('✓ database: answers (embedded PGlite)');
     expect(result.out).toContain('✓ broker: in-process (no broker configured)');
     expect(result.out).toContain('✓ registry: none configured');

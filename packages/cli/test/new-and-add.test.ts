@@ -262,6 +262,7 @@ describe('keelson new', () => {
       [['new', 'fresh', '--pm', 'bun'], 'unknown package manager "bun"', {}],
       [['new', 'fresh', '--pm', 'pnpm'], 'pnpm is not installed (not found on PATH)', noPath],
       [['new', 'fresh', '--template', 'grpc'], 'unknown template "grpc"', {}],
+      [['new', 'fresh', '--no-kafka'], 'no template has a feature "kafka"', {}],
       [['new', 'fresh', '--chassis', 'missing.tgz'], '--chassis missing.tgz: no such file', {}],
     ] as const) {
       const prompter = scripted([]);
@@ -334,8 +335,11 @@ describe('keelson new', () => {
       'unknown template "grpc"',
     );
     expect((await run(['new', 'x2', '--with', 'kafka', '--no-install'], { cwd })).err).toContain(
-      'no feature "kafka"',
+      'no template has a feature "kafka"',
     );
+    expect(
+      (await run(['new', 'x4', '-t', 'worker', '--with', 'kafka', '--no-install'], { cwd })).err,
+    ).toContain('template "worker" has no feature "kafka"');
     expect(
       (await run(['new', 'x3', '-t', 'worker', '--no-messaging', '--no-install'], { cwd })).err,
     ).toContain('cannot go without its "messaging" feature');

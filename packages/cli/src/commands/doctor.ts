@@ -93,12 +93,14 @@ export async function doctor(argv: readonly string[], io: CliOutput, env: CliEnv
         io.out(`✗ ${name}: ${plain(result.reason)}\n`);
       }
     });
-    // A client stuck on a silent server may never finish closing: its sockets are destroyed below.
+    // A client stuck on a silent server may never finish closing: its sockets go first, then the
+    // service closes (bounded), and whatever it connected meanwhile (a reconnect) goes in `finally`.
+    sockets.destroyOpen();
     await bounded(service.stop(), timeoutMs, 'closing').catch(() => undefined);
     io.out(failed === 0 ? 'Everything answers.\n' : `${failed} of ${checks.length} checks failed.\n`);
     return failed === 0 ? 0 : 1;
   } finally {
-    sockets.destroyAll();
+    sockets.stop();
   }
 }
 

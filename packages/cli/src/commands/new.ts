@@ -100,22 +100,23 @@ export async function newService(
     off: featuresOff,
   };
   if (values.template !== undefined) resolveFeatures(readManifest(root, values.template), askedFeatures);
-
-  let target: Target;
-  if (given !== undefined) target = parseTarget(given, values.dir, env.cwd, values.force);
-  else if (ask)
-    target = parseTarget(
-      (
-        await env.prompter.input('Service name', (answer) =>
-          problemOf(() => parseTarget(answer.trim(), values.dir, env.cwd, values.force)),
-        )
-      ).trim(),
-      values.dir,
-      env.cwd,
-      values.force,
+  else {
+    const known = new Set(available.flatMap((t) => Object.keys(readManifest(root, t).features)));
+    const unknown = [...(askedFeatures.exactly ?? []), ...askedFeatures.on, ...featuresOff].find(
+      (f) => !known.has(f),
     );
-  else throw new UsageError('keelson new needs a name, e.g. keelson new order-service');
-  const { name, dir: targetDir } = target;
+    if (unknown)
+      throw new UsageError(`no template has a feature "${unknown}" (features: ${[...known].join(', ')})`);
+  }
+
+  const check = (answer: string) => parseTarget(answer, values.dir, env.cwd, values.force);
+  const answer =
+    given ??
+    (ask
+      ? (await env.prompter.input('Service name', (a) => problemOf(() => check(a.trim())))).trim()
+      : undefined);
+  if (answer === undefined) throw new UsageError('keelson new needs a name, e.g. keelson new order-service');
+  const { name, dir: targetDir } = check(answer);
 
   let template = values.template;
   if (!template && ask)

@@ -22,12 +22,15 @@ export class SocketTracker {
     } as typeof connect;
   }
 
-  /** Stops tracking and destroys the sockets still open; returns how many there were. */
-  destroyAll(): number {
-    Socket.prototype.connect = this.#connect;
-    const open = this.#sockets.size;
+  /** Destroys the sockets open now, and goes on tracking. */
+  destroyOpen(): void {
     for (const socket of this.#sockets) socket.destroy();
     this.#sockets.clear();
-    return open;
+  }
+
+  /** Stops tracking and destroys the sockets still open. */
+  stop(): void {
+    Socket.prototype.connect = this.#connect;
+    this.destroyOpen();
   }
 }

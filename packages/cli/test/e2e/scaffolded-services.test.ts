@@ -101,7 +101,9 @@ describe.each([
     expect(explained.code, explained.output).toBe(0);
     expect(explained.output).toMatch(/^http\.port\s+\d+\s+file \S*config\/default\.json$/m);
     expect(explained.output).toMatch(/^db\.url\s+"?\[redacted\]"?\s+default$/m);
-    const doctored = run('npx', ['keelson', 'doctor'], dir, { REGISTRY_BACKEND: 'none' });
+    const doctored = run('npx', ['keelson', 'doctor', '--timeout', '30000'], dir, {
+      REGISTRY_BACKEND: 'none',
+    });
     expect(doctored.output).toContain('✓ database: answers (embedded PGlite)');
     expect(doctored.code, doctored.output).toBe(0);
   }, 120_000);
