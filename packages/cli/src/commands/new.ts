@@ -191,6 +191,11 @@ export async function newService(
   } catch (error) {
     journal.undo();
     io.err(`keelson new: removed what it wrote in ${targetDir}\n`);
+    if (/E404[\s\S]*@keelson\//.test((error as Error).message))
+      io.err(
+        'keelson new: this version of Keelson is not on the registry; from a checkout of Keelson, ' +
+          '`npm run new -- <path>` makes the service from the checkout (docs/getting-started.md)\n',
+      );
     throw error;
   }
 
