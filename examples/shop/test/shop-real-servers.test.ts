@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startOtlpReceiver } from '../../../packages/chassis/test/support/otlp-receiver.js';
+import { dashboardQueries, exposedNames, metricNames, ruleFile } from './support/observability-files.js';
 import { RealShop } from './support/real-shop.js';
 import { waitFor } from './support/service-process.js';
 
@@ -55,11 +56,9 @@ async function stock(sku: string): Promise<number> {
 describe('the shop on PostgreSQL, RabbitMQ and etcd, three processes', () => {
   it('200 concurrent orders all reach notified, stock ends at seed − ordered, one trace per order', async () => {
     const quantities = Array.from({ length: 200 }, (_, i) => 1 + (i % 3));
-    // 80 orders of one unit race for the 50 units of sku-b at the same time.
-    const [placed, contended] = await Promise.all([
-      Promise.all(quantities.map((q) => placeOrder('sku-a', q))),
-      Promise.all(Array.from({ length: 80 }, () => placeOrder('sku-b', 1))),
-    ]);
+    const placed = await Promise.all(quantities.map((q) => placeOrder('sku-a', q)));
+    // Then 80 orders of one unit race for the 50 units of sku-b.
+    const contended = await Promise.all(Array.from({ length: 80 }, () => placeOrder('sku-b', 1)));
     const failures = [...placed, ...contended].filter((p) => p.status !== 201 && p.status !== 409);
     expect(failures.map((f) => `${f.status} ${f.body.reason} ${f.body.detail}`).slice(0, 5)).toEqual([]);
     expect(placed.map((p) => p.status)).toEqual(quantities.map(() => 201));
@@ -129,6 +128,28 @@ describe('the shop on PostgreSQL, RabbitMQ and etcd, three processes', () => {
     expect(logged('orders')).toEqual(expect.arrayContaining(['order placed', 'order notified']));
     expect(logged('inventory')).toContain('stock reserved');
     expect(logged('notifications')).toContain('notification sent');
+  });
+
+  it('every dashboard query and rule names a metric the running services expose', async () => {
+    const exposed = new Set<string>();
+    for (const name of ['orders', 'inventory', 'notifications'] as const) {
+      const text = await (await fetch(`${shop.url(name)}/metrics`)).text();
+      for (const metric of exposedNames(text)) exposed.add(metric);
+    }
+    // Names the chassis' subsystems register, so a broken scrape cannot pass the check.
+    expect(exposed).toContain('http_client_circuit_state');
+    expect(exposed).toContain('outbox_oldest_pending_age_seconds');
+    const rules = ruleFile().groups.flatMap((g) => g.rules);
+    const recorded = new Set(rules.flatMap((r) => (r.record ? [r.record] : [])));
+    const missing = [
+      ...rules.map((r) => ({ where: r.record ?? r.alert, expr: r.expr })),
+      ...dashboardQueries(),
+    ].flatMap(({ where, expr }) =>
+      metricNames(expr)
+        .filter((metric) => !exposed.has(metric) && !recorded.has(metric))
+        .map((metric) => `${where}: ${metric}`),
+    );
+    expect(missing).toEqual([]);
   });
 
   it('answers 400 on a bad body, 422 on an unknown SKU, 404 on an unknown order, all problem+json', async () => {
