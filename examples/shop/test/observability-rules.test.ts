@@ -3,6 +3,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, it } from 'vitest';
+import { parse } from 'yaml';
+import { prometheusConfig } from '../src/infra/prometheus-config.js';
 import { dashboardQueries, metricNames, RULE_TESTS, RULES, ruleFile } from './support/observability-files.js';
 
 const promtool = (...args: string[]) => spawnSync(inject('promtool'), args, { encoding: 'utf8' });
@@ -47,6 +49,28 @@ describe('Prometheus rules (observability/prometheus)', () => {
     ]);
     const tested = readFileSync(RULE_TESTS, 'utf8');
     for (const alert of alerts) expect(tested).toContain(`alertname: ${alert}`);
+  });
+});
+
+describe("demo:infra's Prometheus configuration", () => {
+  it('passes promtool check config, rules included', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keelson-prometheus-'));
+    const targets = [
+      { job: 'orders', address: '127.0.0.1:3000' },
+      { job: 'inventory', address: '127.0.0.1:3001' },
+    ];
+    writeFileSync(join(dir, 'prometheus.yml'), prometheusConfig({ rulesFile: RULES, targets }));
+    const check = promtool('check', 'config', join(dir, 'prometheus.yml'));
+    expect(check.stdout + check.stderr).toContain('SUCCESS: 1 rule files found');
+    expect(check.stdout).toContain('SUCCESS: 19 rules found');
+    expect(check.status).toBe(0);
+    const config = parse(readFileSync(join(dir, 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: { job_name: string; static_configs: { targets: string[] }[] }[];
+    };
+    expect(config.scrape_configs.map((c) => [c.job_name, c.static_configs[0]?.targets])).toEqual([
+      ['orders', ['127.0.0.1:3000']],
+      ['inventory', ['127.0.0.1:3001']],
+    ]);
   });
 });
 
