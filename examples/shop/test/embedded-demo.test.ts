@@ -85,5 +85,5 @@ describe('npm run demo (embedded defaults, one process)', () => {
     const stock = await (await fetch(`${urls.inventory}/stock/sku-1`)).json();
     expect(stock).toEqual({ sku: 'sku-1', available: 98 });
     expect((await fetch(`${urls.notifications}/health/ready`)).status).toBe(200);
-  });
+  }, 240_000);
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startOtlpReceiver } from '../../../packages/chassis/test/support/otlp-receiver.js';
 import { dashboardQueries, exposedNames, metricNames, ruleFile } from './support/observability-files.js';
@@ -24,6 +25,9 @@ beforeAll(async () => {
       CLIENTS_INVENTORY_BREAKER_HALF_OPEN_AFTER_MS: '1000',
       // Time for the other services' discovery to see an instance leave before it stops serving.
       SHUTDOWN_PRE_STOP_DELAY_MS: '500',
+      // Short consumer retries, so a poison message reaches its dead-letter queue within the test.
+      MESSAGING_RETRY_DELAYS_MS: '200,500',
+      MESSAGING_RETRY_MAX_ATTEMPTS: '3',
     },
   );
 });
@@ -41,7 +45,8 @@ async function placeOrder(sku: string, quantity: number, traceId = hex(16)) {
     headers: { 'content-type': 'application/json', traceparent: `00-${traceId}-${hex(8)}-01` },
     body: JSON.stringify({ sku, quantity }),
   });
-  return { status: response.status, body: (await response.json()) as Record<string, unknown>, traceId };
+  const body = (await response.json()) as Record<string, unknown>;
+  return { status: response.status, body, traceId, retryAfter: response.headers.get('retry-after') };
 }
 
 async function stock(sku: string): Promise<number> {
@@ -70,7 +75,8 @@ describe('the shop on PostgreSQL, RabbitMQ and etcd, three processes', () => {
       status: 409,
     });
 
-    const ids = [...placed, ...contended.filter((c) => c.status === 201)].map((p) => String(p.body.id));
+    const accepted = [...placed, ...contended.filter((c) => c.status === 201)];
+    const ids = accepted.map((p) => String(p.body.id));
     await waitFor('every order notified', async () => {
       const [row] = await shop.query<{ n: string }>(
         'orders',
@@ -111,9 +117,9 @@ describe('the shop on PostgreSQL, RabbitMQ and etcd, three processes', () => {
           .map((s) => `${s.service} ${s.name}`),
       );
     await waitFor('every trace exported', async () =>
-      placed.every((p) => expected.every((name) => seen(p.traceId).has(name))),
+      accepted.every((p) => expected.every((name) => seen(p.traceId).has(name))),
     );
-    for (const p of placed) expect([...seen(p.traceId)].sort()).toEqual(expected);
+    for (const p of accepted) expect([...seen(p.traceId)].sort()).toEqual(expected);
     const messageIds = otlp.spans
       .filter((s) => s.name === 'process order.placed')
       .map((s) => s.attributes['messaging.message.id']);
@@ -166,20 +172,71 @@ describe('the shop on PostgreSQL, RabbitMQ and etcd, three processes', () => {
     expect(await missing.json()).toMatchObject({ status: 404, detail: 'no order "none"' });
   });
 
+  it('inventory reserves once per Idempotency-Key, and refuses the key for another reservation', async () => {
+    const reserve = (body: object) =>
+      fetch(`${shop.url('inventory')}/reservations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'idempotency-key': `key-${shop.run}` },
+        body: JSON.stringify(body),
+      });
+    const before = await stock('sku-a');
+    const first = await reserve({ sku: 'sku-a', quantity: 3 });
+    const again = await reserve({ sku: 'sku-a', quantity: 3 });
+    expect([first.status, again.status]).toEqual([201, 201]);
+    expect(await again.json()).toEqual({ sku: 'sku-a', quantity: 3, available: before - 3 });
+    expect(await stock('sku-a')).toBe(before - 3);
+    const other = await reserve({ sku: 'sku-a', quantity: 4 });
+    expect(other.status).toBe(422);
+    expect(await stock('sku-a')).toBe(before - 3);
+  });
+
+  it('a poison order.placed lands in the dead-letter queue with its reason', async () => {
+    const connection = await amqp.connect(inject('amqpUrl'));
+    try {
+      const channel = await connection.createConfirmChannel();
+      const publish = (id: string, body: string) =>
+        new Promise<void>((resolve, reject) =>
+          channel.publish(
+            `${shop.run}.events`,
+            'order.placed',
+            Buffer.from(body),
+            { messageId: id, type: 'order.placed', contentType: 'application/json', persistent: true },
+            (error) => (error ? reject(error) : resolve()),
+          ),
+        );
+      await publish(`not-json-${shop.run}`, '{"orderId": ');
+      await publish(`not-an-order-${shop.run}`, JSON.stringify({ orderId: 'x', quantity: 0 }));
+      const dead = new Map<string, unknown>();
+      await waitFor('both messages dead-lettered', async () => {
+        const message = await channel.get('notifications.order.placed.dlq', { noAck: true });
+        if (message)
+          dead.set(String(message.properties.messageId), message.properties.headers?.['x-keelson-error']);
+        return dead.size === 2;
+      });
+      expect(String(dead.get(`not-json-${shop.run}`))).toMatch(/^malformed payload \(application\/json\)/);
+      expect(String(dead.get(`not-an-order-${shop.run}`))).toContain(
+        'invalid order.placed payload: sku must be a non-empty string; quantity must be an integer ≥ 1',
+      );
+    } finally {
+      await connection.close();
+    }
+  });
+
   it('inventory SIGKILLed: orders answers 503 problem+json, at once when the circuit is open, then recovers', async () => {
     const inventory = shop.processes.get('inventory')!;
     inventory.child.kill('SIGKILL');
     await inventory.exit;
-    const answers: { status: number; reason: unknown; ms: number }[] = [];
+    const answers: { status: number; reason: unknown; retryAfter: string | null; ms: number }[] = [];
     for (let i = 0; i < 8; i++) {
       const began = performance.now();
-      const { status, body } = await placeOrder('sku-a', 1);
-      answers.push({ status, reason: body.reason, ms: performance.now() - began });
+      const { status, body, retryAfter } = await placeOrder('sku-a', 1);
+      answers.push({ status, reason: body.reason, retryAfter, ms: performance.now() - began });
     }
     expect(answers.map((a) => a.status)).toEqual(answers.map(() => 503));
     // Each call makes up to 3 attempts; breaker.consecutiveFailures (5) failed attempts open the
     // circuit during the second call, after which calls are refused without being sent.
     expect(answers.slice(2).filter((a) => a.reason === 'circuit-open').length).toBeGreaterThanOrEqual(4);
+    expect(answers.filter((a) => a.reason === 'circuit-open').every((a) => a.retryAfter === '1')).toBe(true);
     expect(Math.max(...answers.slice(2).map((a) => a.ms))).toBeLessThan(1000);
 
     await shop.spawn('inventory');

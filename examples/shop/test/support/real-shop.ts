@@ -63,8 +63,6 @@ export class RealShop {
       REGISTRY_BACKEND: 'etcd',
       REGISTRY_ETCD_ENDPOINTS: this.#servers.etcdUrl,
       REGISTRY_ETCD_PREFIX: `/${this.run}/services/`,
-      REGISTRY_TTL_MS: '3000',
-      REGISTRY_HEARTBEAT_MS: '1000',
       ...this.#env,
     };
   }
