@@ -1,8 +1,8 @@
 import type { CreateServiceOptions } from '@keelson/chassis';
-import type { ShopServiceName } from './config-dir.js';
 import { createInventoryService } from './inventory/inventory-service.js';
 import { createNotificationsService } from './notifications/notifications-service.js';
 import { createOrdersService } from './orders/orders-service.js';
+import type { ShopServiceName } from './shop-services.js';
 
 export type ShopServiceOptions = Pick<CreateServiceOptions<{}>, 'env' | 'argv'>;
 

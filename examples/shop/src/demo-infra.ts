@@ -5,8 +5,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { ensurePromtool, up } from '../../../scripts/infra.mjs';
-import { SHOP_SERVICES } from './config-dir.js';
 import { prometheusConfig } from './infra/prometheus-config.js';
+import { SHOP_SERVICES } from './shop-services.js';
 
 /**
  * `npm run demo:infra`: the shop as three processes on PostgreSQL, RabbitMQ and etcd (started on

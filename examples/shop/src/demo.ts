@@ -3,13 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Service } from '@keelson/chassis';
-import { SHOP_SERVICES, type ShopServiceName } from './config-dir.js';
 import { createShopService } from './create-shop-service.js';
+import { SHOP_SERVICES, type ShopServiceName } from './shop-services.js';
 
 /**
  * The shop on the embedded defaults, in one process: the in-process broker cannot span processes,
  * so the three services share this one, each still its own `createService` with its own config
- * (config/<service>/), database (PGlite in memory), logs, metrics and registry entry.
+ * (config/<service>/), database (PGlite), logs, metrics and registry entry.
  *
  * Each database is PGlite kept on disk under `SHOP_DATA_DIR` (`examples/shop/.data` by default):
  * creating a PostgreSQL data directory takes seconds, reopening one well under two.

@@ -1,5 +1,5 @@
-import { SHOP_SERVICES, type ShopServiceName } from './config-dir.js';
 import { createShopService } from './create-shop-service.js';
+import { SHOP_SERVICES, type ShopServiceName } from './shop-services.js';
 
 // One service per process: `node dist/main.js <orders|inventory|notifications> [--flags]`.
 const [name, ...argv] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import { type CreateServiceOptions, createService, ProblemError, type Queryable } from '@keelson/chassis';
-import { configDir } from '../config-dir.js';
+import { configDir } from '../shop-services.js';
 
 const config = {
   stock: {

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type CreateServiceOptions, createService } from '@keelson/chassis';
-import { configDir } from '../config-dir.js';
 import { checkOrderPlaced, NOTIFICATION_SENT, type NotificationSent, ORDER_PLACED } from '../messages.js';
+import { configDir } from '../shop-services.js';
 
 const config = {
   delivery: {

@@ -6,8 +6,8 @@ import {
   HttpStatusError,
   ProblemError,
 } from '@keelson/chassis';
-import { configDir } from '../config-dir.js';
 import { checkNotificationSent, NOTIFICATION_SENT, ORDER_PLACED, type OrderPlaced } from '../messages.js';
+import { configDir } from '../shop-services.js';
 
 interface OrderBody {
   sku: string;

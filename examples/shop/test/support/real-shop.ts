@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
 import pg from 'pg';
-import type { ShopServiceName } from '../../src/config-dir.js';
+import type { ShopServiceName } from '../../src/shop-services.js';
 import { type ServiceProcess, spawnShopScript, waitFor } from './service-process.js';
 
 export interface RealServers {

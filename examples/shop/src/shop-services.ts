@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 
-/** The names of the shop's services, in start order (a service starts after those it calls). */
+/** The names of the shop's services. */
 export const SHOP_SERVICES = ['inventory', 'notifications', 'orders'] as const;
 export type ShopServiceName = (typeof SHOP_SERVICES)[number];
 
