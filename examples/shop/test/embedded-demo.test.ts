@@ -28,7 +28,7 @@ async function startDemo(timeoutMs: number) {
   const urls: Record<string, string> = {};
   const began = performance.now();
   demo = await spawnShopScript(
-    'demo.ts',
+    'demo.js',
     [],
     env,
     (line) => {

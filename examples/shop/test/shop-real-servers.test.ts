@@ -11,7 +11,7 @@ import { waitFor } from './support/service-process.js';
 let shop: RealShop;
 let otlp: Awaited<ReturnType<typeof startOtlpReceiver>>;
 
-const SEED = { 'sku-a': 1000, 'sku-b': 50 };
+const SEED = { 'sku-a': 100_000, 'sku-b': 50 };
 
 beforeAll(async () => {
   otlp = await startOtlpReceiver();

@@ -69,7 +69,7 @@ export class RealShop {
 
   /** Starts (another) instance of a service and waits until it is ready and registered. */
   async spawn(name: ShopServiceName, env: Record<string, string> = {}): Promise<ServiceProcess> {
-    const service = await spawnShopScript('main.ts', [name], { ...this.env(name), ...env });
+    const service = await spawnShopScript('main.js', [name], { ...this.env(name), ...env });
     await waitFor(`${name} registered`, async () =>
       service.lines.some((l) => String(l.msg).startsWith('registered in the etcd registry')),
     );

@@ -17,8 +17,9 @@ export interface ServiceProcess {
 }
 
 /**
- * Runs `src/<script>` of the shop through tsx with only the given environment (and PATH), and
- * resolves when a log line matches `ready` (by default, the HTTP server listening).
+ * Runs `dist/<script>` of the shop (built by the test script first, as `npm run demo` runs it) with
+ * only the given environment (and PATH), and resolves when a log line matches `ready` (by default,
+ * the HTTP server listening).
  */
 export async function spawnShopScript(
   script: string,
@@ -27,7 +28,7 @@ export async function spawnShopScript(
   ready: (line: Record<string, unknown>) => string | undefined = listeningUrl,
   timeoutMs = 90_000,
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `src/${script}`, ...args], {
+  const child = spawn(process.execPath, [`dist/${script}`, ...args], {
     cwd: SHOP,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
