@@ -481,6 +481,33 @@ describe('HTTP client: bulkhead', () => {
   });
 });
 
+describe('HTTP client: context of queued calls', () => {
+  it('a call that waited in the bulkhead queue keeps its own trace', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const down = await server((n) => (n === 0 ? { hold: gate, body: {} } : { body: {} }));
+    const { service: svc, url } = await startTestService({
+      clients: { down: { baseUrl: down.url } },
+      overrides: {
+        clients: { down: { attemptTimeoutMs: 10000, bulkhead: { maxConcurrent: 1, maxQueue: 5 } } },
+      },
+      setup: (s) => void s.http.get('/relay', async () => (await s.clients.http('down').get('/')).body),
+    });
+    cleanups.push(() => svc.stop());
+    const traces = ['a', 'b', 'c'].map((c) => c.repeat(32));
+    const calls = traces.map((id) =>
+      fetch(`${url}/relay`, { headers: { traceparent: `00-${id}-${'1'.repeat(16)}-01` } }),
+    );
+    await until(() => down.hits.length === 1);
+    release();
+    expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200]);
+    const sent = down.hits.map((hit) => String(hit.headers.traceparent).split('-')[1]);
+    expect(new Set(sent)).toEqual(new Set(traces));
+  });
+});
+
 describe('HTTP client: metrics and config', () => {
   it('measures each attempt by client, method and status', async () => {
     const down = await server(() => ({ body: {} }));

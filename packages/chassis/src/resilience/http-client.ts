@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Agent } from 'undici';
 import type { Tracing } from '../tracing/index.js';
@@ -159,11 +160,12 @@ export class HttpClient {
     if (call.body !== undefined && !hasContentType(options.headers) && !isRaw(options.body))
       call.headers = { ...options.headers, 'content-type': 'application/json' };
 
-    const response = await this.#deps.policies.execute(
-      call,
-      (attempt, signal) => this.#send(call, attempt, signal),
-      options.signal,
+    // Bound to the caller's async context: a call that waited in the bulkhead queue is sent from
+    // inside the call that freed its slot, and must not take that call's trace or request.
+    const send = AsyncResource.bind((attempt: number, signal: AbortSignal) =>
+      this.#send(call, attempt, signal),
     );
+    const response = await this.#deps.policies.execute(call, send, options.signal);
     if (response.status >= 400) throw new HttpStatusError(call, response);
     return { status: response.status, headers: response.headers, body: response.body as T };
   }
