@@ -301,14 +301,14 @@ describe('pglite adapter', () => {
     }
   });
 
-  it('keeps its data in a directory across restarts', async () => {
+  it('keeps its data in a directory across restarts, creating missing parents', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keelson-pglite-'));
     try {
-      const first = await PgliteDatabase.open({ dataDir: join(dir, 'data') });
+      const first = await PgliteDatabase.open({ dataDir: join(dir, 'nested', 'data') });
       await first.query('create table kept (id int)');
       await first.query('insert into kept values ($1)', [7]);
       await first.close();
-      const second = await PgliteDatabase.open({ dataDir: join(dir, 'data') });
+      const second = await PgliteDatabase.open({ dataDir: join(dir, 'nested', 'data') });
       expect((await second.query('select id from kept')).rows).toEqual([{ id: 7 }]);
       await second.close();
     } finally {
