@@ -9,7 +9,9 @@ import {
 } from '../src/index.js';
 import { startTestService } from '../src/testing/index.js';
 import { startOtlpReceiver } from './support/otlp-receiver.js';
-import { closedPort, startScriptedServer } from './support/scripted-server.js';
+import { freePort } from './support/ports.js';
+import { startScriptedServer } from './support/scripted-server.js';
+import { waitUntil } from './support/wait.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -45,11 +47,6 @@ function sample(metrics: string, series: string): number | undefined {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits, at most `ms`, until `done()` holds. */
-async function until(done: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
-  for (let waited = 0; waited < ms && !(await done()); waited += 5) await sleep(5);
-}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -89,7 +86,7 @@ describe('HTTP client: calls and errors', () => {
   });
 
   it('fails with ConnectionError when nothing listens', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { service: svc } = await service(`http://127.0.0.1:${port}`, { retry: { attempts: 0 } });
     const error = await rejection(svc.clients.http('down').get('/'));
     expect(error).toBeInstanceOf(ConnectionError);
@@ -168,7 +165,7 @@ describe('HTTP client: retries', () => {
   });
 
   it('retries a refused connection even for a POST: the request was never sent', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { service: svc, logs } = await service(`http://127.0.0.1:${port}`, fast);
     expect(await rejection(svc.clients.http('down').post('/orders', {}))).toBeInstanceOf(ConnectionError);
     expect(logs.find('retrying call')).toHaveLength(2);
@@ -241,7 +238,7 @@ describe('HTTP client: timeouts', () => {
     const client = svc.clients.http('down');
     const started = performance.now();
     const first = rejection(client.get('/hang'));
-    await until(() => down.hits.length === 1);
+    await waitUntil('the condition', () => down.hits.length === 1);
     // While the first call hangs, it holds the only slot.
     expect(await rejection(client.get('/busy'))).toBeInstanceOf(BulkheadFullError);
     expect(down.hits).toHaveLength(1);
@@ -256,7 +253,7 @@ describe('HTTP client: timeouts', () => {
 
     // The server saw the connection of the hanging request close at the deadline, not at the
     // attempt timeout (3 s).
-    await until(() => down.hits[0]?.closedAt !== undefined);
+    await waitUntil('the condition', () => down.hits[0]?.closedAt !== undefined);
     const closedAt = down.hits[0]?.closedAt ?? Number.NaN;
     expect(Math.abs(closedAt - gaveUp)).toBeLessThan(150);
 
@@ -279,7 +276,7 @@ describe('HTTP client: timeouts', () => {
       bulkhead: { maxConcurrent: 1, maxQueue: 0 },
     });
     expect((await svc.clients.http('down').get('/')).body).toEqual({ n: 1 });
-    await until(() => down.hits[0]?.closedAt !== undefined);
+    await waitUntil('the condition', () => down.hits[0]?.closedAt !== undefined);
     const open = (down.hits[0]?.closedAt ?? Number.NaN) - (down.hits[0]?.at ?? 0);
     expect(open).toBeGreaterThanOrEqual(195);
     expect(open).toBeLessThan(400);
@@ -373,7 +370,7 @@ describe('HTTP client: circuit breaker', () => {
     expect(await gauge()).toBe(1);
 
     // No call arrives, yet the gauge and health show half-open once halfOpenAfterMs has passed.
-    await until(async () => (await gauge()) === 2);
+    await waitUntil('the condition', async () => (await gauge()) === 2);
     expect(performance.now() - opened).toBeLessThan(1000);
     expect(await gauge()).toBe(2);
     const health = await (await fetch(`${url}/health/ready`)).text();
@@ -388,7 +385,7 @@ describe('HTTP client: circuit breaker', () => {
       );
     });
     const rejected = await Promise.all(calls.slice(1));
-    await until(() => down.hits.length === 2);
+    await waitUntil('the condition', () => down.hits.length === 2);
     for (const { error, ms } of rejected) {
       expect(error).toBeInstanceOf(CircuitOpenError);
       // Well under the probe's hang (500 ms below): the call did not wait for the probe.
@@ -500,7 +497,7 @@ describe('HTTP client: context of queued calls', () => {
     const calls = traces.map((id) =>
       fetch(`${url}/relay`, { headers: { traceparent: `00-${id}-${'1'.repeat(16)}-01` } }),
     );
-    await until(() => down.hits.length === 1);
+    await waitUntil('the condition', () => down.hits.length === 1);
     release();
     expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200]);
     const sent = down.hits.map((hit) => String(hit.headers.traceparent).split('-')[1]);

@@ -3,7 +3,8 @@ import { STATUS_CODES } from 'node:http';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService } from '../../src/testing/index.js';
-import { exchange, freePort, problemOf, type RawResponse, total, UUID } from './raw-http.js';
+import { freePort } from '../support/ports.js';
+import { exchange, problemOf, type RawResponse, total, UUID } from './raw-http.js';
 
 // Node's parser allows 16 KiB of request line and headers.
 const OVERSIZED = 'x'.repeat(32 * 1024);

@@ -1,4 +1,3 @@
-import { createServer } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { expect } from 'vitest';
 
@@ -29,18 +28,6 @@ export function problemOf(response: RawResponse | undefined): Record<string, unk
   expect(headers['x-request-id']).toMatch(UUID);
   expect(problem.requestId).toBe(headers['x-request-id']);
   return problem;
-}
-
-/** A port that was free a moment ago, for servers that cannot report the port they picked. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
 }
 
 export function openSocket(port: number): Promise<Socket> {

@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensurePrometheus } from '../../../../scripts/infra.mjs';
 import { startTestService } from '../../src/testing/index.js';
-import { freePort } from '../http/raw-http.js';
+import { freePort } from '../support/ports.js';
 
 const JOB = 'keelson-scrape-test';
 

@@ -3,7 +3,7 @@ import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_HEADERS, type IncomingMessage, UnroutableError } from '../../src/index.js';
 import { startTestService } from '../../src/testing/index.js';
-import { waitFor } from './registry-behaviour.js';
+import { waitFor } from './wait.js';
 
 /** A message as a producer outside Keelson sends it: only what it sets is on it. */
 export interface PlainMessage {
