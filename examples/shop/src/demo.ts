@@ -1,4 +1,3 @@
-import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,9 +22,10 @@ function envFor(name: ShopServiceName, env: NodeJS.ProcessEnv): NodeJS.ProcessEn
     .filter(([key]) => key.startsWith(prefix))
     .map(([key, value]) => [key.slice(prefix.length), value]);
   const dataDir = env.SHOP_DATA_DIR || fileURLToPath(new URL('../.data', import.meta.url));
-  // PGlite creates its own directory, not the ones above it.
-  mkdirSync(dataDir, { recursive: true });
-  return { DB_URL: `pglite:${join(dataDir, name)}`, ...env, ...Object.fromEntries(own) };
+  // Each service its own database: a DB_URL for all three would share one outbox and inbox, so only
+  // <SERVICE>_DB_URL is read.
+  const { DB_URL: _shared, ...rest } = env;
+  return { ...rest, DB_URL: `pglite:${join(dataDir, name)}`, ...Object.fromEntries(own) };
 }
 
 // In parallel, so the three databases open at the same time; orders finds inventory through the

@@ -113,7 +113,7 @@ export {
   UnroutableError,
   type WithoutMessageId,
 } from './messaging/index.js';
-export { type FastHistogram, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
+export { type FastHistogram, type InfoMetric, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
 export { Outbox } from './outbox/index.js';
 export {
   type RateLimitPluginOptions,

@@ -550,13 +550,24 @@ describe('HTTP client: absolute URLs', () => {
     );
     const { service: svc, logs } = await service(home.url, fast);
     const seen: { path: string; origin: string | undefined }[] = [];
+    svc.clients.addRequestHeaders(
+      (headers, call) => {
+        seen.push({ path: call.path, origin: call.origin });
+        headers['x-tenant'] = 't-1';
+      },
+      { absoluteUrls: true },
+    );
+    // A hook for the downstream only (the default) never sees a call to an absolute URL.
+    const apiKeys: string[] = [];
     svc.clients.addRequestHeaders((headers, call) => {
-      seen.push({ path: call.path, origin: call.origin });
-      headers['x-tenant'] = 't-1';
+      apiKeys.push(call.path);
+      headers['x-api-key'] = 'for-home-only';
     });
     const client = svc.clients.http('down');
     const res = await client.get(`${elsewhere.url}/hooks/a?sig=1`, { query: { page: 2 } });
     expect(res.body).toEqual({ from: 'elsewhere', url: '/hooks/a?sig=1&page=2', tenant: 't-1' });
+    expect(elsewhere.hits.map((hit) => hit.headers['x-api-key'])).toEqual([undefined, undefined]);
+    expect(apiKeys).toEqual([]);
     // The 503 was retried, like any call of this client; the base URL was never used.
     expect(elsewhere.hits).toHaveLength(2);
     expect(logs.find('retrying call')).toHaveLength(1);
@@ -568,6 +579,7 @@ describe('HTTP client: absolute URLs', () => {
     // A path still goes to the base URL.
     expect((await client.get('/x')).body).toEqual({ from: 'home' });
     expect(seen[2]).toEqual({ path: '/x', origin: undefined });
+    expect(apiKeys).toEqual(['/x']);
 
     // Metrics name the client, never the URL: any number of targets keeps the series bounded.
     const metrics = await svc.metrics.text();

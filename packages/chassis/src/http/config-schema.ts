@@ -57,28 +57,6 @@ export const httpConfigSchema = {
       format: Boolean,
       default: false,
     },
-    redactQueryParams: {
-      doc: 'Query parameters whose values are replaced by [redacted] wherever the chassis logs a URL (matched case-insensitively, also as a part of a name such as my_api_key). access_token is always redacted.',
-      format: Array,
-      default: [
-        'access_token',
-        'id_token',
-        'refresh_token',
-        'token',
-        'api_key',
-        'apikey',
-        'key',
-        'secret',
-        'password',
-        'passwd',
-        'signature',
-        'sig',
-        'code',
-        'auth',
-        'credential',
-        'session',
-      ] as string[],
-    },
     docs: {
       enabled: {
         doc: 'Serve the OpenAPI document at /openapi.json and a browsable UI at /docs.',

@@ -7,7 +7,6 @@ import { installProblemHandlers } from './error-handler.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { createNodeServer, type NodeServer } from './node-server.js';
 import { registerOpenApi } from './openapi.js';
-import { queryRedactor } from './redact-url.js';
 import { clientErrorHandler, frameworkErrorHandler } from './rejected-requests.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 
@@ -87,8 +86,7 @@ export const httpPlugin = definePlugin({
       if (drain.closeConnection() || bodyUnread(request.raw)) reply.header('connection', 'close');
       done(null, payload);
     });
-    const redactUrl = queryRedactor(config.get('http.redactQueryParams'));
-    if (config.get('http.accessLog')) installAccessLog(app, redactUrl);
+    if (config.get('http.accessLog')) installAccessLog(app, ctx.logging.redactUrl);
     // Fail closed: internals appear only when the environment was set to development on purpose.
     const envOrigin = config.explain().find((entry) => entry.key === 'env')?.origin;
     installProblemHandlers(app, {

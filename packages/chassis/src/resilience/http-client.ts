@@ -67,6 +67,8 @@ export interface HttpClientDependencies {
   resolver(): EndpointResolver | undefined;
   /** Hooks that add headers to each attempt; the list may grow after the client is made. */
   requestHeaders?: readonly RequestHeadersHook[];
+  /** Replaces credentials in a URL's query before it is recorded in a span. */
+  redactUrl?: (url: string) => string;
 }
 
 interface Call extends HttpCall {
@@ -197,7 +199,8 @@ export class HttpClient {
       if (hooks) for (const hook of hooks) hook(headers, call);
       // With tracing off, a context the application made active itself still travels on.
       tracing?.inject(headers, span ? trace.setSpan(parent, span) : parent);
-      if (span?.isRecording()) describeAttempt(span, call, target.origin, target.basePath, attempt);
+      if (span?.isRecording())
+        describeAttempt(span, call, target.origin, target.basePath, attempt, this.#deps.redactUrl);
       if (signal.aborted) throw signal.reason;
       const res = await this.#agent.request({
         origin: target.origin,
@@ -346,13 +349,20 @@ function parseBody(text: string, contentType: string | string[] | undefined): un
 }
 
 /** The OpenTelemetry HTTP client attributes of one attempt. */
-function describeAttempt(span: Span, call: Call, origin: string, basePath: string, attempt: number): void {
+function describeAttempt(
+  span: Span,
+  call: Call,
+  origin: string,
+  basePath: string,
+  attempt: number,
+  redactUrl: (url: string) => string = (u) => u,
+): void {
   const url = new URL(origin);
   span.setAttributes({
     'http.request.method': call.method,
     'server.address': url.hostname,
     'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-    'url.full': `${origin}${basePath}${call.target}`,
+    'url.full': redactUrl(`${origin}${basePath}${call.target}`),
     'keelson.client': call.client,
   });
   if (attempt > 0) span.setAttribute('http.request.resend_count', attempt);
