@@ -7,7 +7,7 @@ import { installProblemHandlers } from './error-handler.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { createNodeServer, type NodeServer } from './node-server.js';
 import { registerOpenApi } from './openapi.js';
-import { clientErrorHandler, frameworkErrorHandler } from './rejected-requests.js';
+import { clientErrorHandler, frameworkErrorHandler, rejectionLog } from './rejected-requests.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 
 declare module '../core/service-context.js' {
@@ -41,6 +41,7 @@ export const httpPlugin = definePlugin({
     const config = ctx.config;
     const handlerTimeoutMs = config.get('http.handlerTimeoutMs');
     let node: NodeServer | undefined;
+    const logRejection = rejectionLog(ctx.log);
     const app = fastify({
       // No logger for fastify itself: with one, it adds per-response listeners to every request.
       // Request loggers still come from the service logger, through the child logger factory.
@@ -56,13 +57,13 @@ export const httpPlugin = definePlugin({
             keepAliveTimeoutMs: config.get('http.keepAliveTimeoutMs'),
             maxConnections: config.get('http.maxConnections'),
           },
-          ctx.log,
+          logRejection,
           handler,
         );
         return node.server;
       },
       clientErrorHandler: (error, socket) => clientError(error, socket),
-      frameworkErrors: frameworkErrorHandler,
+      frameworkErrors: frameworkErrorHandler(logRejection),
       bodyLimit: config.get('http.bodyLimit'),
       ...(handlerTimeoutMs > 0 ? { handlerTimeout: handlerTimeoutMs } : {}),
       trustProxy: parseTrustProxy(config.get('http.trustProxy')),
@@ -75,7 +76,7 @@ export const httpPlugin = definePlugin({
       ajv: { customOptions: { allErrors: true } },
     }) as unknown as FastifyInstance;
     const { drain } = node as NodeServer;
-    const clientError = clientErrorHandler(app.server as Server, ctx.log);
+    const clientError = clientErrorHandler(app.server as Server, logRejection);
 
     // onSend, not onRequest or onResponse: it runs for every reply (errors and 404s included) and
     // costs the least of fastify's hooks on the hot path.

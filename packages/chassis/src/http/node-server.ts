@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import { ConnectionDrain } from './connection-drain.js';
-import { rejectRequest } from './rejected-requests.js';
+import { type RejectionLog, rejectRequest } from './rejected-requests.js';
 import { requestIdFor } from './request-id.js';
 
 export interface NodeServerSettings {
@@ -37,7 +36,7 @@ export interface NodeServer {
  */
 export function createNodeServer(
   settings: NodeServerSettings,
-  log: Logger,
+  logRejection: RejectionLog,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): NodeServer {
   const server = createServer(
@@ -51,7 +50,7 @@ export function createNodeServer(
     },
     (req, res) => {
       if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
-        rejectRequest(req, res, log, 400, 'The request has no Host header.', requestIdFor(req));
+        rejectRequest(req, res, logRejection, 400, 'The request has no Host header.', requestIdFor(req));
         return;
       }
       handler(req, res);
