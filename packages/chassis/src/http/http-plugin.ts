@@ -7,6 +7,7 @@ import { installProblemHandlers } from './error-handler.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { createNodeServer, type NodeServer } from './node-server.js';
 import { registerOpenApi } from './openapi.js';
+import { readPackageMetadata } from './package-metadata.js';
 import { queryRedactor } from './redact-url.js';
 import { clientErrorHandler, frameworkErrorHandler } from './rejected-requests.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
@@ -86,10 +87,19 @@ export const httpPlugin = definePlugin({
       exposeInternals: ctx.env === 'development' && envOrigin !== 'default',
       errors: ctx.errors,
     });
-    if (config.get('http.docs.enabled'))
-      await registerOpenApi(app, { title: ctx.name, version: ctx.version });
+    const openapi = await registerOpenApi(app, {
+      title: ctx.name,
+      version: ctx.version,
+      package: readPackageMetadata(config.configDir),
+      servers: config.get('http.docs.servers'),
+      operationalRoutes: config.get('http.docs.operationalRoutes'),
+      serve: config.get('http.docs.enabled'),
+      bodyLimit: config.get('http.bodyLimit'),
+      handlerTimeoutMs,
+    });
 
     ctx.provide('http', app);
+    ctx.provide('openapi', openapi);
     ctx.lifecycle.onTransition((to) => {
       if (to === 'DRAINING') drain.startClosing();
     });
