@@ -53,7 +53,14 @@ export const metricsPlugin = definePlugin({
     const path = ctx.config.get('metrics.path');
     const port = ctx.config.get('metrics.port');
     if (port === 0) {
-      ctx.http.get(path, { schema: { hide: true } }, async (_request, reply) =>
+      const scrape = {
+        summary: 'Prometheus metrics, in the text exposition format',
+        tags: ['metrics'],
+        response: {
+          200: { description: 'The metrics', content: { 'text/plain': { schema: { type: 'string' } } } },
+        },
+      };
+      ctx.http.get(path, { config: { operational: true }, schema: scrape }, async (_request, reply) =>
         reply.type(metrics.contentType).send(await metrics.text()),
       );
       return;
