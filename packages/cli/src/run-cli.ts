@@ -4,6 +4,7 @@ import { add } from './commands/add.js';
 import { configExplain } from './commands/config-explain.js';
 import { doctor } from './commands/doctor.js';
 import { newService } from './commands/new.js';
+import { openapi } from './commands/openapi.js';
 import { services } from './commands/services.js';
 import { terminalPrompter } from './prompts/prompter.js';
 
@@ -14,6 +15,7 @@ Commands:
   add <route|consumer|plugin>   Add a route, a consumer or a plugin to this service
   config explain                Every config key of this service: value, origin, purpose
   doctor                        Check this service's config and the servers it needs
+  openapi [--out <file>]        Write this service's OpenAPI document, without starting it
   services                      List the instances in the service registry
   help                          Show this help; keelson <command> --help for a command
   version                       Print the CLI version
@@ -43,6 +45,8 @@ export async function runCli(
         return await configExplain(rest, io, env);
       case 'doctor':
         return await doctor(rest, io, env);
+      case 'openapi':
+        return await openapi(rest, io, env);
       case 'services':
         return await services(rest, io, env);
       case 'help':

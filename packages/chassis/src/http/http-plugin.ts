@@ -7,6 +7,7 @@ import { installProblemHandlers } from './error-handler.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { createNodeServer, type NodeServer } from './node-server.js';
 import { registerOpenApi } from './openapi.js';
+import type { OpenApi } from './openapi-operations.js';
 import { readPackageMetadata } from './package-metadata.js';
 import { queryRedactor } from './redact-url.js';
 import { clientErrorHandler, frameworkErrorHandler } from './rejected-requests.js';
@@ -16,6 +17,18 @@ declare module '../core/service-context.js' {
   interface ServiceCapabilities {
     /** The service's fastify instance: add routes, hooks and fastify plugins here. */
     http: FastifyInstance;
+    /** The OpenAPI document: `ctx.openapi.describeOperations(...)`, `await ctx.openapi.document()`. */
+    openapi: OpenApi;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * An operational route (probes, scrapes, docs) rather than part of the API its clients call:
+     * in the OpenAPI document only when `http.docs.operationalRoutes` is "describe".
+     */
+    operational?: boolean;
   }
 }
 

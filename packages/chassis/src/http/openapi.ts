@@ -14,23 +14,6 @@ import { assignOperationIds } from './operation-ids.js';
 import type { PackageMetadata } from './package-metadata.js';
 import { PROBLEM_MEDIA_TYPE, PROBLEM_SCHEMA_REF, problemSchemas } from './problem-schema.js';
 
-declare module 'fastify' {
-  interface FastifyContextConfig {
-    /**
-     * An operational route (probes, scrapes, docs) rather than part of the API its clients call:
-     * in the OpenAPI document only when `http.docs.operationalRoutes` is "describe".
-     */
-    operational?: boolean;
-  }
-}
-
-declare module '../core/service-context.js' {
-  interface ServiceCapabilities {
-    /** The OpenAPI document: `ctx.openapi.describeOperations(...)`, `await ctx.openapi.document()`. */
-    openapi: OpenApi;
-  }
-}
-
 export interface OpenApiSettings {
   title: string;
   version: string;
@@ -125,6 +108,8 @@ export async function registerOpenApi(app: FastifyInstance, settings: OpenApiSet
       },
       servers: settings.servers.map((url) => ({ url })),
     },
+    // Paths are the routes as the service serves them; a server URL's path is a base put before them.
+    stripBasePath: false,
     transform,
     transformObject: (input) => {
       const document = ('openapiObject' in input ? input.openapiObject : {}) as OpenAPIV3_1.Document;

@@ -392,6 +392,8 @@ describe('the OpenAPI document', () => {
       join(project, 'config'),
     );
     expect(doc.servers).toEqual([{ url: 'https://api.example.com/orders' }, { url: '/' }]);
+    // A server's path is a base before the routes, which stay as the service serves them.
+    expect(Object.keys(doc.paths ?? {})).toContain('/orders');
     expect(doc.info).toEqual({
       title: 'orders',
       version: '2.1.0',
