@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/index.js';
+import { redoclyLint } from '../support/redocly-lint.js';
 
 // What a newcomer does: pack the chassis (as if published), scaffold each template, install, run
 // the generated tests, build, start, and get 200 from /health/ready.
@@ -107,6 +108,14 @@ describe.each([
     const [code] = await once(child, 'exit');
     expect(code).toBe(0);
   }, 120_000);
+
+  it("writes its OpenAPI document, with no error under Redocly's recommended rules", async () => {
+    const written = await cli(['openapi', '--out', 'openapi.json'], dir);
+    expect(written.code, written.out).toBe(0);
+    const lint = redoclyLint(join(dir, 'openapi.json'));
+    expect(lint.problems.filter((p) => p.startsWith('error'))).toEqual([]);
+    expect(lint.errors).toBe(0);
+  }, 60_000);
 
   it('explains its configuration and passes the doctor', async () => {
     const explained = await cli(['config', 'explain'], dir);
