@@ -360,9 +360,6 @@ describe('the OpenAPI document', () => {
           'application/health+json': { schema: { required: expect.arrayContaining(['status', 'checks']) } },
         },
       });
-    expect(operation(doc, 'get', '/metrics').responses?.['200']).toMatchObject({
-      content: { 'text/plain': {} },
-    });
     expect(operation(doc, 'get', '/docs').responses?.['200']).toMatchObject({ content: { 'text/html': {} } });
     expect(operation(doc, 'get', '/health/ready').operationId).toBe('getHealthReady');
   });
@@ -373,7 +370,7 @@ describe('the OpenAPI document', () => {
     });
     try {
       const doc = (await (await fetch(`${url}/openapi.json`)).json()) as Doc;
-      for (const path of ['/health/ready', '/health/live', '/metrics', '/info', '/openapi.json', '/docs'])
+      for (const path of ['/health/ready', '/health/live', '/info', '/openapi.json', '/docs'])
         expectDocumented(doc, 'get', path, await fetch(`${url}${path}`));
     } finally {
       await service.stop();
