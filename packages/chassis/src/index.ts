@@ -84,12 +84,18 @@ export {
   type IndicatorResult,
 } from './health/index.js';
 export {
+  type ApiOperation,
   type FieldError,
+  type OpenApi,
+  type OperationDescriber,
+  type OperationDescription,
   PROBLEM_CONTENT_TYPE,
   type ProblemDetails,
   ProblemError,
   type ProblemInit,
+  type ProblemResponse,
   problem,
+  type ResponseHeader,
 } from './http/index.js';
 export { infoPlugin, type ServiceInfo } from './info/index.js';
 export {

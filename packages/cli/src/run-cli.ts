@@ -4,6 +4,7 @@ import { ADD_HELP, add } from './commands/add.js';
 import { CONFIG_HELP, configExplain } from './commands/config-explain.js';
 import { DOCTOR_HELP, doctor } from './commands/doctor.js';
 import { NEW_HELP, newService } from './commands/new.js';
+import { OPENAPI_HELP, openapi } from './commands/openapi.js';
 import { SERVICES_HELP, services } from './commands/services.js';
 import { terminalPrompter } from './prompts/prompter.js';
 
@@ -14,6 +15,7 @@ Commands:
   add <route|consumer|plugin>   Add a route, a consumer or a plugin to this service
   config explain                Every config key of this service: value, origin, purpose
   doctor                        Check this service's config and the servers it needs
+  openapi [--out <file>]        Write this service's OpenAPI document, without starting it
   services                      List the instances in the service registry
   help [command]                This help, or a command's: keelson help new, keelson new --help
   version                       Print the CLI version
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   add: { run: add, help: ADD_HELP },
   config: { run: configExplain, help: CONFIG_HELP },
   doctor: { run: doctor, help: DOCTOR_HELP },
+  openapi: { run: openapi, help: OPENAPI_HELP },
   services: { run: services, help: SERVICES_HELP },
   version: {
     run: async (argv, io) => {

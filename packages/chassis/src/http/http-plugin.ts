@@ -7,6 +7,8 @@ import { installProblemHandlers } from './error-handler.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { createNodeServer, type NodeServer } from './node-server.js';
 import { registerOpenApi } from './openapi.js';
+import type { OpenApi } from './openapi-operations.js';
+import { readPackageMetadata } from './package-metadata.js';
 import { clientErrorHandler, frameworkErrorHandler, rejectionLog } from './rejected-requests.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 
@@ -14,6 +16,18 @@ declare module '../core/service-context.js' {
   interface ServiceCapabilities {
     /** The service's fastify instance: add routes, hooks and fastify plugins here. */
     http: FastifyInstance;
+    /** The OpenAPI document: `ctx.openapi.describeOperations(...)`, `await ctx.openapi.document()`. */
+    openapi: OpenApi;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * An operational route (probes, scrapes, docs) rather than part of the API its clients call:
+     * in the OpenAPI document only when `http.docs.operationalRoutes` is "describe".
+     */
+    operational?: boolean;
   }
 }
 
@@ -94,10 +108,19 @@ export const httpPlugin = definePlugin({
       exposeInternals: ctx.env === 'development' && envOrigin !== 'default',
       errors: ctx.errors,
     });
-    if (config.get('http.docs.enabled'))
-      await registerOpenApi(app, { title: ctx.name, version: ctx.version });
+    const openapi = await registerOpenApi(app, {
+      title: ctx.name,
+      version: ctx.version,
+      package: readPackageMetadata(config.configDir),
+      servers: config.get('http.docs.servers'),
+      operationalRoutes: config.get('http.docs.operationalRoutes'),
+      serve: config.get('http.docs.enabled'),
+      bodyLimit: config.get('http.bodyLimit'),
+      handlerTimeoutMs,
+    });
 
     ctx.provide('http', app);
+    ctx.provide('openapi', openapi);
     ctx.lifecycle.onTransition((to) => {
       if (to === 'DRAINING') drain.startClosing();
     });

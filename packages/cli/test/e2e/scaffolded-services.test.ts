@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redoclyLint } from '../support/redocly-lint.js';
 import { type DockerStage, dockerIgnored, parseDockerfile } from './dockerfile.js';
 
 // What someone working from a checkout does, with the documented command: `npm run new -- <path>`
@@ -83,7 +84,7 @@ describe.each([
     expect(local.sort()).toEqual(['vendor/keelson-chassis-0.1.0.tgz', 'vendor/keelson-cli-0.1.0.tgz']);
   });
 
-  it('runs the packed CLI as npx keelson: add, config explain, doctor', () => {
+  it('runs the packed CLI as npx keelson: add, config explain, doctor, openapi', () => {
     if (template === 'http-api') {
       for (const [kind, item] of [
         ['route', 'widgets'],
@@ -106,6 +107,12 @@ describe.each([
     });
     expect(doctored.output).toContain('✓ database: answers (embedded PGlite)');
     expect(doctored.code, doctored.output).toBe(0);
+    // Its OpenAPI document, written without starting it, has no error under Redocly's recommended rules.
+    const written = run('npx', ['keelson', 'openapi', '--out', 'openapi.json'], dir);
+    expect(written.code, written.output).toBe(0);
+    const lint = redoclyLint(join(dir, 'openapi.json'));
+    expect(lint.problems.filter((p) => p.startsWith('error'))).toEqual([]);
+    expect(lint.errors).toBe(0);
   }, 120_000);
 
   it('passes its own tests and typechecks', () => {
