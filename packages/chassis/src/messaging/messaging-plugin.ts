@@ -1,3 +1,4 @@
+import { ConfigError } from '../config/index.js';
 import { definePlugin, refuseEmbeddedInProduction } from '../core/index.js';
 import { AmqpTransport } from './amqp-transport.js';
 import { messagingConfigSchema } from './config-schema.js';
@@ -71,7 +72,15 @@ export const messagingPlugin = definePlugin({
       : inProcessTransport(ctx);
     const delaysMs = settings.retry.delaysMs.map(Number);
     const bad = delaysMs.find((d) => !Number.isFinite(d) || d < 0);
-    if (bad !== undefined) throw new TypeError(`messaging.retry.delaysMs: ${bad} is not a delay in ms`);
+    if (bad !== undefined)
+      throw new ConfigError([
+        {
+          key: 'messaging.retry.delaysMs',
+          problem: `${bad} is not a delay in ms`,
+          origin: ctx.config.explain().find((e) => e.key === 'messaging.retry.delaysMs')?.origin ?? 'unknown',
+          expected: 'a list of whole numbers of ms',
+        },
+      ]);
     ctx.db.addMigrations('messaging', INBOX_MIGRATIONS, { whenUsed: true });
 
     const messaging = new Messaging({

@@ -174,6 +174,7 @@ export class HttpClient {
 
   /** Closes the connections; calls after this fail. */
   close(): Promise<void> {
+    this.#deps.policies.breaker?.dispose();
     return this.#agent.close();
   }
 
