@@ -44,7 +44,12 @@ export class WriteJournal {
   /** Removes what was created, newest first. */
   undo(): void {
     if (!this.#rootExisted) {
-      rmSync(this.#root, { recursive: true, force: true });
+      // The first folder made is the top-most one: the root, or a parent of it (`new a/b/c`).
+      const top =
+        this.#created[0] !== undefined && this.#root.startsWith(this.#created[0])
+          ? this.#created[0]
+          : this.#root;
+      rmSync(top, { recursive: true, force: true });
       return;
     }
     for (const path of [...this.#installOutputs, ...this.#created.reverse()])
