@@ -28,6 +28,8 @@ export function down(): Promise<void>;
 export function status(): Promise<{ up: boolean; servers: ServerStatus[] }>;
 /** The path of promtool, installed with Debian's prometheus package when missing. */
 export function ensurePromtool(): Promise<string>;
+/** The path of the Prometheus server, installed with Debian's prometheus package when missing. */
+export function ensurePrometheus(): Promise<string>;
 /** Stops one server that `up` started (fault tests); refuses external servers. */
 export function stopServer(name: ServerStatus['name']): Promise<void>;
 /** Starts it again and waits until it is ready. */

@@ -357,15 +357,24 @@ export async function up(options = {}) {
  * The path of `promtool`, which tests use to validate metric expositions. Installs Debian's
  * `prometheus` package (its service is never started) when the tool is missing.
  */
-export async function ensurePromtool() {
-  const found = which('promtool');
+export function ensurePromtool() {
+  return ensurePrometheusBinary('promtool');
+}
+
+/** The path of the Prometheus server, which integration tests run to scrape a service (same package). */
+export function ensurePrometheus() {
+  return ensurePrometheusBinary('prometheus');
+}
+
+async function ensurePrometheusBinary(name) {
+  const found = which(name);
   if (found) return found;
   await ensureDir(INFRA, null, 0o755);
   await ensureDir(LOGS, null, 0o755);
   await withLock(async () => {
-    if (!which('promtool')) await installPackages(['prometheus']);
+    if (!which(name)) await installPackages(['prometheus']);
   });
-  return which('promtool');
+  return which(name);
 }
 
 /** Stops the servers started by `up`; servers given by environment variables are left alone. */

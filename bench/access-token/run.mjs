@@ -41,7 +41,7 @@ async function serve(mode, jwksUrl) {
     handleProcess: true,
     // Chassis variables of the runner's environment pass through (ACCESS_TOKENS_FORWARD=false, ...):
     // that is how one feature's cost is told apart. They are named in the runner's output.
-    env: { ...process.env, NODE_ENV: 'production' },
+    env: { ...process.env, NODE_ENV: 'production', REGISTRY_BACKEND: 'none' },
     argv: [],
     configDir: '/nonexistent',
     overrides: {

@@ -70,7 +70,13 @@ function startServer(server, profile) {
     label: server.label,
     args: [...nodeArgs, join(here, server.script)],
     cwd: here,
-    env: { ...process.env, NODE_ENV: 'production', HTTP_HOST: '127.0.0.1', HTTP_PORT: '0' },
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      REGISTRY_BACKEND: 'none',
+      HTTP_HOST: '127.0.0.1',
+      HTTP_PORT: '0',
+    },
   });
 }
 

@@ -3,7 +3,7 @@
 // tarball; npm uses its cache as a newcomer's machine would after a first install.
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,13 +18,18 @@ const root = mkdtempSync(join(tmpdir(), 'keelson-new-bench-'));
 const seconds = (from) => ((performance.now() - from) / 1000).toFixed(1);
 
 try {
-  execFileSync('npm', ['pack', '--silent', '--pack-destination', root], {
-    cwd: join(repo, 'packages/chassis'),
-  });
-  const tarball = join(
-    root,
-    readdirSync(root).find((f) => f.endsWith('.tgz')),
-  );
+  // The chassis and the CLI (the service's dev dependency), packed as if published.
+  const pack = (dir) =>
+    join(
+      root,
+      execFileSync('npm', ['pack', '--silent', '--pack-destination', root], { cwd: join(repo, dir) })
+        .toString()
+        .trim()
+        .split('\n')
+        .at(-1),
+    );
+  const tarball = pack('packages/chassis');
+  const cliTarball = pack('packages/cli');
   const began = performance.now();
   execFileSync(
     process.execPath,
@@ -37,6 +42,8 @@ try {
       '--yes',
       '--chassis',
       tarball,
+      '--cli',
+      cliTarball,
     ],
     { cwd: root, stdio: 'ignore' },
   );

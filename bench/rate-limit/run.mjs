@@ -29,7 +29,7 @@ async function serve(limited) {
   const { createService } = await import('@keelson/chassis');
   const svc = await createService({
     name: 'bench-rate-limit',
-    env: { NODE_ENV: 'production' },
+    env: { NODE_ENV: 'production', REGISTRY_BACKEND: 'none' },
     argv: [],
     configDir: '/nonexistent',
     // Only the port line goes to stdout; the log would be noise to the runner.

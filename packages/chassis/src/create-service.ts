@@ -31,7 +31,13 @@ import { healthPlugin } from './health/index.js';
 import { httpPlugin } from './http/index.js';
 import { infoPlugin } from './info/index.js';
 import { loadSheddingPlugin } from './load-shedding/index.js';
-import { createLogger, type LogMixin, loggingConfigSchema, sensitiveValues } from './logging/index.js';
+import {
+  createLogger,
+  type LogMixin,
+  loggingConfigSchema,
+  queryRedactor,
+  sensitiveValues,
+} from './logging/index.js';
 import { messagingPlugin } from './messaging/index.js';
 import { metricsPlugin } from './metrics/index.js';
 import { outboxPlugin } from './outbox/index.js';
@@ -42,8 +48,12 @@ import { tracingPlugin } from './tracing/index.js';
 
 declare module './core/service-context.js' {
   interface ServiceCapabilities {
-    /** The service logger's extension point: `ctx.logging.addMixin(() => ({ trace_id }))`. */
-    logging: { addMixin(mixin: LogMixin): void };
+    /**
+     * The service logger's extension points: `ctx.logging.addMixin(() => ({ trace_id }))`, and
+     * `redactUrl(url)`, which replaces credentials in a URL's query (`log.redactQueryParams`) before
+     * the URL is logged or recorded in a span.
+     */
+    logging: { addMixin(mixin: LogMixin): void; redactUrl(url: string): string };
     /** Names of the registered plugins, in registration order. */
     plugins: readonly string[];
   }
@@ -208,7 +218,10 @@ export async function createService<const S extends ConfigSchema = {}>(
     logger,
     shutdown: builtIn.get('shutdown') as ShutdownSettings,
   });
-  host.context.provide('logging', { addMixin });
+  host.context.provide('logging', {
+    addMixin,
+    redactUrl: queryRedactor(builtIn.get('log.redactQueryParams') as string[]),
+  });
   host.context.provide('plugins', Object.freeze(plugins.map((p) => p.name)));
   try {
     await host.register(plugins);

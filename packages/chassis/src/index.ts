@@ -84,12 +84,18 @@ export {
   type IndicatorResult,
 } from './health/index.js';
 export {
+  type ApiOperation,
   type FieldError,
+  type OpenApi,
+  type OperationDescriber,
+  type OperationDescription,
   PROBLEM_CONTENT_TYPE,
   type ProblemDetails,
   ProblemError,
   type ProblemInit,
+  type ProblemResponse,
   problem,
+  type ResponseHeader,
 } from './http/index.js';
 export { infoPlugin, type ServiceInfo } from './info/index.js';
 export {
@@ -113,7 +119,7 @@ export {
   UnroutableError,
   type WithoutMessageId,
 } from './messaging/index.js';
-export { type FastHistogram, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
+export { type FastHistogram, type InfoMetric, ServiceMetrics, UNMATCHED_ROUTE } from './metrics/index.js';
 export { Outbox } from './outbox/index.js';
 export {
   type RateLimitPluginOptions,

@@ -9,7 +9,9 @@ import {
 } from '../src/index.js';
 import { startTestService } from '../src/testing/index.js';
 import { startOtlpReceiver } from './support/otlp-receiver.js';
-import { closedPort, startScriptedServer } from './support/scripted-server.js';
+import { freePort } from './support/ports.js';
+import { startScriptedServer } from './support/scripted-server.js';
+import { waitUntil } from './support/wait.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -45,11 +47,6 @@ function sample(metrics: string, series: string): number | undefined {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Waits, at most `ms`, until `done()` holds. */
-async function until(done: () => boolean | Promise<boolean>, ms = 2000): Promise<void> {
-  for (let waited = 0; waited < ms && !(await done()); waited += 5) await sleep(5);
-}
 
 async function rejection(promise: Promise<unknown>): Promise<Error> {
   try {
@@ -89,7 +86,7 @@ describe('HTTP client: calls and errors', () => {
   });
 
   it('fails with ConnectionError when nothing listens', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { service: svc } = await service(`http://127.0.0.1:${port}`, { retry: { attempts: 0 } });
     const error = await rejection(svc.clients.http('down').get('/'));
     expect(error).toBeInstanceOf(ConnectionError);
@@ -168,7 +165,7 @@ describe('HTTP client: retries', () => {
   });
 
   it('retries a refused connection even for a POST: the request was never sent', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { service: svc, logs } = await service(`http://127.0.0.1:${port}`, fast);
     expect(await rejection(svc.clients.http('down').post('/orders', {}))).toBeInstanceOf(ConnectionError);
     expect(logs.find('retrying call')).toHaveLength(2);
@@ -241,7 +238,7 @@ describe('HTTP client: timeouts', () => {
     const client = svc.clients.http('down');
     const started = performance.now();
     const first = rejection(client.get('/hang'));
-    await until(() => down.hits.length === 1);
+    await waitUntil('the condition', () => down.hits.length === 1);
     // While the first call hangs, it holds the only slot.
     expect(await rejection(client.get('/busy'))).toBeInstanceOf(BulkheadFullError);
     expect(down.hits).toHaveLength(1);
@@ -256,7 +253,7 @@ describe('HTTP client: timeouts', () => {
 
     // The server saw the connection of the hanging request close at the deadline, not at the
     // attempt timeout (3 s).
-    await until(() => down.hits[0]?.closedAt !== undefined);
+    await waitUntil('the condition', () => down.hits[0]?.closedAt !== undefined);
     const closedAt = down.hits[0]?.closedAt ?? Number.NaN;
     expect(Math.abs(closedAt - gaveUp)).toBeLessThan(150);
 
@@ -279,7 +276,7 @@ describe('HTTP client: timeouts', () => {
       bulkhead: { maxConcurrent: 1, maxQueue: 0 },
     });
     expect((await svc.clients.http('down').get('/')).body).toEqual({ n: 1 });
-    await until(() => down.hits[0]?.closedAt !== undefined);
+    await waitUntil('the condition', () => down.hits[0]?.closedAt !== undefined);
     const open = (down.hits[0]?.closedAt ?? Number.NaN) - (down.hits[0]?.at ?? 0);
     expect(open).toBeGreaterThanOrEqual(195);
     expect(open).toBeLessThan(400);
@@ -373,7 +370,7 @@ describe('HTTP client: circuit breaker', () => {
     expect(await gauge()).toBe(1);
 
     // No call arrives, yet the gauge and health show half-open once halfOpenAfterMs has passed.
-    await until(async () => (await gauge()) === 2);
+    await waitUntil('the condition', async () => (await gauge()) === 2);
     expect(performance.now() - opened).toBeLessThan(1000);
     expect(await gauge()).toBe(2);
     const health = await (await fetch(`${url}/health/ready`)).text();
@@ -388,7 +385,7 @@ describe('HTTP client: circuit breaker', () => {
       );
     });
     const rejected = await Promise.all(calls.slice(1));
-    await until(() => down.hits.length === 2);
+    await waitUntil('the condition', () => down.hits.length === 2);
     for (const { error, ms } of rejected) {
       expect(error).toBeInstanceOf(CircuitOpenError);
       // Well under the probe's hang (500 ms below): the call did not wait for the probe.
@@ -481,6 +478,33 @@ describe('HTTP client: bulkhead', () => {
   });
 });
 
+describe('HTTP client: context of queued calls', () => {
+  it('a call that waited in the bulkhead queue keeps its own trace', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const down = await server((n) => (n === 0 ? { hold: gate, body: {} } : { body: {} }));
+    const { service: svc, url } = await startTestService({
+      clients: { down: { baseUrl: down.url } },
+      overrides: {
+        clients: { down: { attemptTimeoutMs: 10000, bulkhead: { maxConcurrent: 1, maxQueue: 5 } } },
+      },
+      setup: (s) => void s.http.get('/relay', async () => (await s.clients.http('down').get('/')).body),
+    });
+    cleanups.push(() => svc.stop());
+    const traces = ['a', 'b', 'c'].map((c) => c.repeat(32));
+    const calls = traces.map((id) =>
+      fetch(`${url}/relay`, { headers: { traceparent: `00-${id}-${'1'.repeat(16)}-01` } }),
+    );
+    await waitUntil('the condition', () => down.hits.length === 1);
+    release();
+    expect((await Promise.all(calls)).map((r) => r.status)).toEqual([200, 200, 200]);
+    const sent = down.hits.map((hit) => String(hit.headers.traceparent).split('-')[1]);
+    expect(new Set(sent)).toEqual(new Set(traces));
+  });
+});
+
 describe('HTTP client: metrics and config', () => {
   it('measures each attempt by client, method and status', async () => {
     const down = await server(() => ({ body: {} }));
@@ -526,13 +550,24 @@ describe('HTTP client: absolute URLs', () => {
     );
     const { service: svc, logs } = await service(home.url, fast);
     const seen: { path: string; origin: string | undefined }[] = [];
+    svc.clients.addRequestHeaders(
+      (headers, call) => {
+        seen.push({ path: call.path, origin: call.origin });
+        headers['x-tenant'] = 't-1';
+      },
+      { absoluteUrls: true },
+    );
+    // A hook for the downstream only (the default) never sees a call to an absolute URL.
+    const apiKeys: string[] = [];
     svc.clients.addRequestHeaders((headers, call) => {
-      seen.push({ path: call.path, origin: call.origin });
-      headers['x-tenant'] = 't-1';
+      apiKeys.push(call.path);
+      headers['x-api-key'] = 'for-home-only';
     });
     const client = svc.clients.http('down');
     const res = await client.get(`${elsewhere.url}/hooks/a?sig=1`, { query: { page: 2 } });
     expect(res.body).toEqual({ from: 'elsewhere', url: '/hooks/a?sig=1&page=2', tenant: 't-1' });
+    expect(elsewhere.hits.map((hit) => hit.headers['x-api-key'])).toEqual([undefined, undefined]);
+    expect(apiKeys).toEqual([]);
     // The 503 was retried, like any call of this client; the base URL was never used.
     expect(elsewhere.hits).toHaveLength(2);
     expect(logs.find('retrying call')).toHaveLength(1);
@@ -544,6 +579,7 @@ describe('HTTP client: absolute URLs', () => {
     // A path still goes to the base URL.
     expect((await client.get('/x')).body).toEqual({ from: 'home' });
     expect(seen[2]).toEqual({ path: '/x', origin: undefined });
+    expect(apiKeys).toEqual(['/x']);
 
     // Metrics name the client, never the URL: any number of targets keeps the series bounded.
     const metrics = await svc.metrics.text();
@@ -633,6 +669,7 @@ describe('HTTP client: absolute URLs', () => {
       'keelson.client': 'webhooks',
       'http.response.status_code': 200,
     });
-    expect(body.traceparent).toBe(`00-${client?.traceId}-${client?.spanId}-01`);
+    // Sampled (01) and, for a trace the chassis started, random (02).
+    expect(body.traceparent).toBe(`00-${client?.traceId}-${client?.spanId}-03`);
   });
 });

@@ -1,19 +1,10 @@
-import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Service, UNMATCHED_ROUTE } from '../src/index.js';
 import { startTestService } from '../src/testing/index.js';
+import { freePort } from './support/ports.js';
 
 const running: Pick<Service, 'stop'>[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 afterEach(async () => {
   await Promise.all(running.splice(0).map((s) => s.stop()));
 });

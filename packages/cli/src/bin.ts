@@ -1,7 +1,4 @@
 #!/usr/bin/env node
-import { runCli } from './run-cli.js';
+import { runMain } from './run-main.js';
 
-process.exitCode = await runCli(process.argv.slice(2), {
-  out: (text) => process.stdout.write(text),
-  err: (text) => process.stderr.write(text),
-});
+await runMain(process.argv.slice(2));

@@ -19,6 +19,30 @@ describe('keelson', () => {
     expect(await run('--help')).toMatchObject({ code: 0 });
   });
 
+  it('prints the complete help of every command, as keelson help <command> and <command> --help', async () => {
+    for (const command of ['new', 'add', 'config', 'doctor', 'services', 'version']) {
+      const viaHelp = await run('help', command);
+      const viaFlag = await run(command, '--help');
+      const viaShort = await run(command, '-h');
+      expect(viaHelp, command).toMatchObject({ code: 0, err: '' });
+      expect(viaHelp.out, command).toMatch(new RegExp(`^Usage: keelson ${command}`));
+      expect(viaFlag, command).toEqual(viaHelp);
+      expect(viaShort, command).toEqual(viaHelp);
+    }
+    expect((await run('config', 'explain', '--help')).out).toBe((await run('help', 'config')).out);
+    for (const command of ['new', 'add', 'doctor', 'services'])
+      expect((await run('help', command)).out, command).toMatch(/-h, --help/);
+  });
+
+  it('calls usage mistakes exit 2, naming the mistake', async () => {
+    expect(await run('help', 'frobnicate')).toMatchObject({ code: 2 });
+    expect((await run('config')).err).toContain('keelson config needs a subcommand: explain');
+    expect((await run('config', 'show')).code).toBe(2);
+    expect((await run('config', 'explain', '--http.port', '1')).err).toContain('service flags go after --');
+    expect((await run('new', '--nope')).code).toBe(2);
+    expect((await run('version', 'extra')).code).toBe(2);
+  });
+
   it('prints its version', async () => {
     expect((await run('--version')).out).toMatch(/^\d+\.\d+\.\d+\n$/);
   });

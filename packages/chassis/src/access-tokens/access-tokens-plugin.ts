@@ -3,6 +3,7 @@ import { definePlugin } from '../core/index.js';
 import { AccessTokenError } from './access-token-error.js';
 import { accessTokensConfigSchema } from './config-schema.js';
 import { createKeySource } from './key-source.js';
+import { BEARER_SCHEME, describeAccessTokens } from './openapi-description.js';
 import type { Principal } from './principal.js';
 import { createRequestGuard, type OutcomeCounters } from './request-guard.js';
 import {
@@ -108,6 +109,14 @@ export const accessTokensPlugin = definePlugin({
     ctx.http.addHook('onRoute', (route) => {
       parseRouteAuth(route.config?.auth, `${route.method} ${route.url}`);
     });
+
+    ctx.openapi.addSecurityScheme(BEARER_SCHEME, {
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description: "A JWT access token; an operation's listed scopes must all be granted to it.",
+    });
+    ctx.openapi.describeOperations(describeAccessTokens(isPublicPath, keys.kind === 'jwks'));
 
     const forwarding = settings.forward ? new TokenForwarding(settings.forwardClients) : undefined;
     ctx.http.decorateRequest('principal', undefined);

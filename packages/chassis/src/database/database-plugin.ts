@@ -22,22 +22,29 @@ export const databasePlugin = definePlugin({
   config: databaseConfigSchema,
   register(ctx) {
     const settings = ctx.config.get('db');
-    const database = new ServiceDatabase({ settings, log: ctx.log, applicationName: ctx.name });
+    const urlSet = ctx.config.explain().find((e) => e.key === 'db.url')?.origin !== 'default';
+    const configured = urlSet || isConfiguredDatabase(parseDatabaseUrl(settings.url));
+    const database = new ServiceDatabase({
+      settings,
+      log: ctx.log,
+      applicationName: ctx.name,
+      // At start for what is needed from the start; at first use for the rest (the outbox, the
+      // inbox), which then fails with the same message rather than keep data in memory.
+      beforeOpen: configured
+        ? undefined
+        : () =>
+            refuseEmbeddedInProduction(
+              ctx,
+              'db.url',
+              'the service would keep its data in an in-memory database that is gone at every restart',
+              'a postgres:// URL, or pglite:<directory>',
+            ),
+    });
     ctx.provide('db', database);
 
-    const urlSet = ctx.config.explain().find((e) => e.key === 'db.url')?.origin !== 'default';
     ctx.onStart(async () => {
-      const configured = urlSet || isConfiguredDatabase(parseDatabaseUrl(settings.url));
-      if (!configured && !database.neededAtStart) return;
-      if (!configured)
-        refuseEmbeddedInProduction(
-          ctx,
-          'db.url',
-          'the service would keep its data in an in-memory database that is gone at every restart',
-          'a postgres:// URL, or pglite:<directory>',
-        );
       // Open before READY: the first request must not wait for the database to start.
-      await database.open();
+      if (configured || database.neededAtStart) await database.open();
     });
     ctx.onStop(() => database.close(), { phase: 'connections' });
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { PGlite, type Transaction as PgliteTransaction, type Results, types } from '@electric-sql/pglite';
 import { checkChannel, quoteIdentifier } from './channel-name.js';
 import { type DatabaseLog, silentLog } from './database-log.js';
@@ -36,6 +37,8 @@ export class PgliteDatabase implements Database {
 
   /** Starts PGlite (initialising the directory on first use); resolves once it answers queries. */
   static async open(options: PgliteDatabaseOptions = {}): Promise<PgliteDatabase> {
+    // PGlite creates the directory itself but not its parents: `pglite:.data/orders` must work.
+    if (options.dataDir !== undefined) await mkdir(dirname(resolve(options.dataDir)), { recursive: true });
     const pglite = await PGlite.create({
       // `file://` makes PGlite keep the files on disk, whatever the directory's name looks like.
       ...(options.dataDir === undefined ? {} : { dataDir: `file://${resolve(options.dataDir)}` }),

@@ -13,6 +13,8 @@ export interface ServiceDatabaseOptions {
   applicationName?: string;
   /** Makes the adapter when the database opens; from `settings.url` when omitted. */
   connect?: () => Promise<Database>;
+  /** Runs before every opening; throwing fails it (the production check of the embedded default). */
+  beforeOpen?: () => void;
 }
 
 /** Runs once the database has opened and its migrations have run: where background work starts. */
@@ -134,7 +136,8 @@ export class ServiceDatabase implements Database {
   }
 
   async #open(): Promise<Database> {
-    const { settings, log, applicationName, connect } = this.#options;
+    const { settings, log, applicationName, connect, beforeOpen } = this.#options;
+    beforeOpen?.();
     let adapter: Database | undefined;
     try {
       adapter = connect

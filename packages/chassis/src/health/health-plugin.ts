@@ -3,6 +3,7 @@ import { definePlugin, type LifecycleState } from '../core/index.js';
 import { healthConfigSchema } from './config-schema.js';
 import type { CheckResult, HealthStatus } from './health-indicator.js';
 import { HealthRegistry } from './health-registry.js';
+import { healthResponses } from './health-schema.js';
 
 declare module '../core/service-context.js' {
   interface ServiceCapabilities {
@@ -55,11 +56,16 @@ export const healthPlugin = definePlugin({
           checks: grouped,
         });
     };
-    const schema = { tags: ['health'] };
+    // Operational: in the OpenAPI document only when http.docs.operationalRoutes is "describe".
+    const config = { operational: true };
+    const schema = { tags: ['health'], response: healthResponses };
 
     ctx.http.get(
       '/health/live',
-      { schema: { ...schema, summary: 'Liveness: the process can make progress' } },
+      {
+        config,
+        schema: { ...schema, summary: 'Liveness: the process can make progress' },
+      },
       (_req, reply) => {
         const state = ctx.state;
         const status = state === 'FAILED' ? 'fail' : 'pass';
@@ -69,7 +75,10 @@ export const healthPlugin = definePlugin({
 
     ctx.http.get(
       '/health/startup',
-      { schema: { ...schema, summary: 'Startup: the service has finished starting' } },
+      {
+        config,
+        schema: { ...schema, summary: 'Startup: the service has finished starting' },
+      },
       (_req, reply) => {
         const state = ctx.state;
         const status = state === 'READY' || state === 'DRAINING' ? 'pass' : 'fail';
@@ -79,7 +88,10 @@ export const healthPlugin = definePlugin({
 
     ctx.http.get(
       '/health/ready',
-      { schema: { ...schema, summary: 'Readiness: the service can take traffic' } },
+      {
+        config,
+        schema: { ...schema, summary: 'Readiness: the service can take traffic' },
+      },
       async (_req, reply) => {
         const state = ctx.state;
         if (state !== 'READY') return send(reply, 'fail', [stateCheck(state, 'fail')]);

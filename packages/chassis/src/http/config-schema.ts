@@ -1,4 +1,29 @@
-import type { ConfigSchema } from '../config/index.js';
+import { addConfigFormat, type ConfigSchema } from '../config/index.js';
+
+addConfigFormat({
+  name: 'openapi-servers',
+  description:
+    'a list of URLs: absolute http(s) URLs, or paths starting with / (comma-separated in env and flags)',
+  validate(value: unknown) {
+    if (!Array.isArray(value) || value.length === 0) throw new Error('must list at least one URL');
+    for (const url of value) {
+      if (typeof url === 'string' && url.startsWith('/')) continue;
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(String(url));
+      } catch {}
+      if (parsed?.protocol !== 'http:' && parsed?.protocol !== 'https:')
+        throw new Error(`${JSON.stringify(url)} is neither an http(s) URL nor a path starting with /`);
+    }
+  },
+  coerce: (value: unknown) =>
+    typeof value === 'string'
+      ? value
+          .split(',')
+          .map((v) => v.trim())
+          .filter((v) => v !== '')
+      : value,
+});
 
 export const httpConfigSchema = {
   http: {
@@ -23,7 +48,7 @@ export const httpConfigSchema = {
       default: 30000,
     },
     headersTimeoutMs: {
-      doc: 'Time in ms to receive the request headers before the server answers 408; at most http.requestTimeoutMs. 0 means http.requestTimeoutMs.',
+      doc: 'Time in ms to receive the request headers before the server answers 408; capped at http.requestTimeoutMs. 0 means http.requestTimeoutMs.',
       format: 'nat',
       default: 10000,
     },
@@ -57,33 +82,21 @@ export const httpConfigSchema = {
       format: Boolean,
       default: false,
     },
-    redactQueryParams: {
-      doc: 'Query parameters whose values are replaced by [redacted] wherever the chassis logs a URL (matched case-insensitively, also as a part of a name such as my_api_key). access_token is always redacted.',
-      format: Array,
-      default: [
-        'access_token',
-        'id_token',
-        'refresh_token',
-        'token',
-        'api_key',
-        'apikey',
-        'key',
-        'secret',
-        'password',
-        'passwd',
-        'signature',
-        'sig',
-        'code',
-        'auth',
-        'credential',
-        'session',
-      ] as string[],
-    },
     docs: {
       enabled: {
-        doc: 'Serve the OpenAPI document at /openapi.json and a browsable UI at /docs.',
+        doc: 'Serve the OpenAPI document at /openapi.json and a browsable UI at /docs. Off, `keelson openapi` still writes the document.',
         format: Boolean,
         default: true,
+      },
+      servers: {
+        doc: 'The servers of the OpenAPI document: the URLs clients call the API at (behind a gateway, its public URL). "/" means the host that served the document.',
+        format: 'openapi-servers',
+        default: ['/'] as string[],
+      },
+      operationalRoutes: {
+        doc: 'The operational routes in the OpenAPI document (health, metrics, info, /openapi.json, /docs; any route with config.operational): "hide" leaves them out, so the document is the API its clients call; "describe" documents them with their real answers.',
+        format: ['hide', 'describe'],
+        default: 'hide',
       },
     },
   },

@@ -4,7 +4,7 @@ import { setTimeout as delay, setImmediate as nextTurn } from 'node:timers/promi
 
 const POLL_MS = 20;
 /** How long no new connection must arrive before the listener closes (see {@link ConnectionDrain.drain}). */
-const SETTLE_MS = 100;
+const SETTLE_MS = 250;
 
 interface Activity {
   read: number;

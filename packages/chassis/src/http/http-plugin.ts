@@ -1,4 +1,4 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { type FastifyInstance, fastify, LogController } from 'fastify';
 import { definePlugin } from '../core/index.js';
 import { installAccessLog } from './access-log.js';
@@ -7,14 +7,27 @@ import { installProblemHandlers } from './error-handler.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { createNodeServer, type NodeServer } from './node-server.js';
 import { registerOpenApi } from './openapi.js';
-import { queryRedactor } from './redact-url.js';
-import { clientErrorHandler, frameworkErrorHandler } from './rejected-requests.js';
+import type { OpenApi } from './openapi-operations.js';
+import { readPackageMetadata } from './package-metadata.js';
+import { clientErrorHandler, frameworkErrorHandler, rejectionLog } from './rejected-requests.js';
 import { REQUEST_ID_HEADER, requestIdFor } from './request-id.js';
 
 declare module '../core/service-context.js' {
   interface ServiceCapabilities {
     /** The service's fastify instance: add routes, hooks and fastify plugins here. */
     http: FastifyInstance;
+    /** The OpenAPI document: `ctx.openapi.describeOperations(...)`, `await ctx.openapi.document()`. */
+    openapi: OpenApi;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /**
+     * An operational route (probes, scrapes, docs) rather than part of the API its clients call:
+     * in the OpenAPI document only when `http.docs.operationalRoutes` is "describe".
+     */
+    operational?: boolean;
   }
 }
 
@@ -27,6 +40,13 @@ function parseTrustProxy(value: string): boolean | string {
   return value;
 }
 
+/** Whether a request announced a body that has not been read to its end yet. */
+function bodyUnread(raw: IncomingMessage): boolean {
+  if (raw.complete) return false;
+  const length = raw.headers['content-length'];
+  return (length !== undefined && length !== '0') || raw.headers['transfer-encoding'] !== undefined;
+}
+
 /** The HTTP server: fastify with request ids, problem+json errors and the OpenAPI document. */
 export const httpPlugin = definePlugin({
   name: 'http',
@@ -35,6 +55,7 @@ export const httpPlugin = definePlugin({
     const config = ctx.config;
     const handlerTimeoutMs = config.get('http.handlerTimeoutMs');
     let node: NodeServer | undefined;
+    const logRejection = rejectionLog(ctx.log);
     const app = fastify({
       // No logger for fastify itself: with one, it adds per-response listeners to every request.
       // Request loggers still come from the service logger, through the child logger factory.
@@ -50,13 +71,13 @@ export const httpPlugin = definePlugin({
             keepAliveTimeoutMs: config.get('http.keepAliveTimeoutMs'),
             maxConnections: config.get('http.maxConnections'),
           },
-          ctx.log,
+          logRejection,
           handler,
         );
         return node.server;
       },
       clientErrorHandler: (error, socket) => clientError(error, socket),
-      frameworkErrors: frameworkErrorHandler,
+      frameworkErrors: frameworkErrorHandler(logRejection),
       bodyLimit: config.get('http.bodyLimit'),
       ...(handlerTimeoutMs > 0 ? { handlerTimeout: handlerTimeoutMs } : {}),
       trustProxy: parseTrustProxy(config.get('http.trustProxy')),
@@ -69,27 +90,37 @@ export const httpPlugin = definePlugin({
       ajv: { customOptions: { allErrors: true } },
     }) as unknown as FastifyInstance;
     const { drain } = node as NodeServer;
-    const clientError = clientErrorHandler(app.server as Server, ctx.log);
+    const clientError = clientErrorHandler(app.server as Server, logRejection);
 
     // onSend, not onRequest or onResponse: it runs for every reply (errors and 404s included) and
     // costs the least of fastify's hooks on the hot path.
     app.addHook('onSend', (request, reply, payload, done) => {
       reply.header(REQUEST_ID_HEADER, request.id);
-      if (drain.closeConnection()) reply.header('connection', 'close');
+      // A response sent before the request was read to its end (a handler timeout, an early
+      // error) closes the connection: what is left of the request must not be read as the next one.
+      if (drain.closeConnection() || bodyUnread(request.raw)) reply.header('connection', 'close');
       done(null, payload);
     });
-    const redactUrl = queryRedactor(config.get('http.redactQueryParams'));
-    if (config.get('http.accessLog')) installAccessLog(app, redactUrl);
+    if (config.get('http.accessLog')) installAccessLog(app, ctx.logging.redactUrl);
     // Fail closed: internals appear only when the environment was set to development on purpose.
     const envOrigin = config.explain().find((entry) => entry.key === 'env')?.origin;
     installProblemHandlers(app, {
       exposeInternals: ctx.env === 'development' && envOrigin !== 'default',
       errors: ctx.errors,
     });
-    if (config.get('http.docs.enabled'))
-      await registerOpenApi(app, { title: ctx.name, version: ctx.version });
+    const openapi = await registerOpenApi(app, {
+      title: ctx.name,
+      version: ctx.version,
+      package: readPackageMetadata(config.configDir),
+      servers: config.get('http.docs.servers'),
+      operationalRoutes: config.get('http.docs.operationalRoutes'),
+      serve: config.get('http.docs.enabled'),
+      bodyLimit: config.get('http.bodyLimit'),
+      handlerTimeoutMs,
+    });
 
     ctx.provide('http', app);
+    ctx.provide('openapi', openapi);
     ctx.lifecycle.onTransition((to) => {
       if (to === 'DRAINING') drain.startClosing();
     });

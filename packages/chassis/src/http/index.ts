@@ -1,5 +1,14 @@
 export { httpConfigSchema } from './config-schema.js';
 export { httpPlugin } from './http-plugin.js';
+export { RETRY_AFTER } from './http-problems.js';
+export type {
+  ApiOperation,
+  OpenApi,
+  OperationDescriber,
+  OperationDescription,
+  ProblemResponse,
+  ResponseHeader,
+} from './openapi-operations.js';
 export {
   type FieldError,
   PROBLEM_CONTENT_TYPE,

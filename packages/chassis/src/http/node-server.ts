@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from 'pino';
 import { ConnectionDrain } from './connection-drain.js';
-import { rejectRequest } from './rejected-requests.js';
+import { type RejectionLog, rejectRequest } from './rejected-requests.js';
 import { requestIdFor } from './request-id.js';
 
 export interface NodeServerSettings {
@@ -18,6 +17,12 @@ export interface NodeServerSettings {
  */
 export const TIMEOUT_CHECK_INTERVAL_MS = 250;
 
+/** `http.headersTimeoutMs`, capped at the request timeout as Node requires (0 means the same). */
+function headersTimeoutMs({ headersTimeoutMs, requestTimeoutMs }: NodeServerSettings): number {
+  if (requestTimeoutMs === 0) return headersTimeoutMs;
+  return headersTimeoutMs === 0 ? requestTimeoutMs : Math.min(headersTimeoutMs, requestTimeoutMs);
+}
+
 export interface NodeServer {
   server: Server;
   drain: ConnectionDrain;
@@ -31,13 +36,13 @@ export interface NodeServer {
  */
 export function createNodeServer(
   settings: NodeServerSettings,
-  log: Logger,
+  logRejection: RejectionLog,
   handler: (req: IncomingMessage, res: ServerResponse) => void,
 ): NodeServer {
   const server = createServer(
     {
       requestTimeout: settings.requestTimeoutMs,
-      headersTimeout: settings.headersTimeoutMs || settings.requestTimeoutMs,
+      headersTimeout: headersTimeoutMs(settings),
       keepAliveTimeout: settings.keepAliveTimeoutMs,
       connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
       // Checked below, so that the answer is problem+json rather than Node's empty 400.
@@ -45,7 +50,7 @@ export function createNodeServer(
     },
     (req, res) => {
       if (req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor === 1) {
-        rejectRequest(req, res, log, 400, 'The request has no Host header.', requestIdFor(req));
+        rejectRequest(req, res, logRejection, 400, 'The request has no Host header.', requestIdFor(req));
         return;
       }
       handler(req, res);

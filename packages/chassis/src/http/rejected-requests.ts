@@ -46,6 +46,34 @@ function statusFor(error: ParserError): { status: number; detail: string } {
   }
 }
 
+/** How many rejections a minute are logged one by one; beyond it, one line a minute counts them. */
+const LOGGED_PER_MINUTE = 100;
+
+/** Logs a rejected request; garbage traffic cannot turn it into a log flood (see LOGGED_PER_MINUTE). */
+export type RejectionLog = (fields: Record<string, unknown>, detail: string) => void;
+
+export function rejectionLog(log: Logger): RejectionLog {
+  let windowStart = 0;
+  let logged = 0;
+  let unlogged = 0;
+  return (fields, detail) => {
+    const now = performance.now();
+    if (now - windowStart >= 60_000) {
+      if (unlogged > 0)
+        log.warn(
+          { unlogged },
+          '%d more requests were rejected in the last minute, not logged one by one',
+          unlogged,
+        );
+      windowStart = now;
+      logged = 0;
+      unlogged = 0;
+    }
+    if (logged++ < LOGGED_PER_MINUTE) log.info(fields, 'request rejected: %s', detail);
+    else unlogged++;
+  };
+}
+
 function problemBody(status: number, detail: string, requestId: string): string {
   return JSON.stringify({ ...problem(status, detail), requestId });
 }
@@ -57,14 +85,14 @@ function problemBody(status: number, detail: string, requestId: string): string 
  */
 export function clientErrorHandler(
   server: Server,
-  log: Logger,
+  logRejection: RejectionLog,
 ): (error: ParserError, socket: Socket) => void {
   return (error, socket) => {
     // A reset connection has nobody left to answer.
     if (error.code === 'ECONNRESET' || socket.destroyed) return;
     const { status, detail } = statusFor(error);
     const requestId = randomUUID();
-    log.info({ requestId, statusCode: status, code: error.code }, 'request rejected: %s', detail);
+    logRejection({ requestId, statusCode: status, code: error.code }, detail);
     if (rejected.hasSubscribers) rejected.publish({ server, statusCode: status } satisfies RejectedRequest);
     const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
     if (socket.writable && !response?.headersSent) {
@@ -86,12 +114,12 @@ export function clientErrorHandler(
 export function rejectRequest(
   req: IncomingMessage,
   res: ServerResponse,
-  log: Logger,
+  logRejection: RejectionLog,
   status: number,
   detail: string,
   requestId: string,
 ): void {
-  log.info({ requestId, statusCode: status, method: req.method }, 'request rejected: %s', detail);
+  logRejection({ requestId, statusCode: status, method: req.method }, detail);
   const body = problemBody(status, detail, requestId);
   res.writeHead(status, {
     'content-type': PROBLEM_CONTENT_TYPE,
@@ -107,21 +135,21 @@ export function rejectRequest(
  * limit, a failing route constraint. They skip fastify's hooks, so the request id is set here.
  */
 export function frameworkErrorHandler(
-  error: FastifyError,
-  request: FastifyRequest,
-  reply: FastifyReply,
-): void {
-  const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 400;
-  const detail =
-    error.code === 'FST_ERR_BAD_URL'
-      ? 'The request URL is not valid: it has a malformed percent-encoding.'
-      : status >= 500
-        ? 'An unexpected error occurred. Quote the request id when reporting it.'
-        : error.message;
-  request.log.info({ statusCode: status, code: error.code }, 'request rejected: %s', detail);
-  reply
-    .code(status)
-    .type(PROBLEM_CONTENT_TYPE)
-    .header(REQUEST_ID_HEADER, request.id)
-    .send(problemBody(status, detail, request.id));
+  logRejection: RejectionLog,
+): (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => void {
+  return (error, request, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 400;
+    const detail =
+      error.code === 'FST_ERR_BAD_URL'
+        ? 'The request URL is not valid: it has a malformed percent-encoding.'
+        : status >= 500
+          ? 'An unexpected error occurred. Quote the request id when reporting it.'
+          : error.message;
+    logRejection({ requestId: request.id, statusCode: status, code: error.code }, detail);
+    reply
+      .code(status)
+      .type(PROBLEM_CONTENT_TYPE)
+      .header(REQUEST_ID_HEADER, request.id)
+      .send(problemBody(status, detail, request.id));
+  };
 }

@@ -26,6 +26,7 @@ export const infoPlugin = definePlugin({
     ctx.http.get(
       '/info',
       {
+        config: { operational: true },
         schema: {
           tags: ['info'],
           summary: 'What is running: name, version, release, uptime, Node.js version, plugins',

@@ -1,7 +1,7 @@
 import underPressure from '@fastify/under-pressure';
 import type { FastifyRequest } from 'fastify';
 import { definePlugin } from '../core/index.js';
-import { PROBLEM_CONTENT_TYPE } from '../http/index.js';
+import { PROBLEM_CONTENT_TYPE, RETRY_AFTER } from '../http/index.js';
 import { checkSettings } from './check-settings.js';
 import { loadSheddingConfigSchema } from './config-schema.js';
 import { assessPressure, inFlightOverload, type Overload } from './pressure.js';
@@ -44,14 +44,25 @@ export const loadSheddingPlugin = definePlugin({
     });
 
     const metricsPath = (ctx.config as unknown as { get(path: string): unknown }).get('metrics.path');
-    const exempt = (request: FastifyRequest) => {
-      const { url, config } = request.routeOptions;
-      // Probes must answer under load, or the orchestrator restarts an instance that is only busy.
-      return (
-        (url !== undefined && (url.startsWith('/health/') || url === metricsPath)) ||
-        config?.loadShedding === false
-      );
-    };
+    // Probes must answer under load, or the orchestrator restarts an instance that is only busy.
+    const exemptRoute = (url: string | undefined, config: { loadShedding?: false } | undefined) =>
+      (url !== undefined && (url.startsWith('/health/') || url === metricsPath)) ||
+      config?.loadShedding === false;
+    const exempt = (request: FastifyRequest) =>
+      exemptRoute(request.routeOptions.url, request.routeOptions.config);
+    ctx.openapi.describeOperations(({ url, route }) =>
+      exemptRoute(url, route.config)
+        ? undefined
+        : {
+            problems: {
+              503: {
+                description:
+                  'The service is overloaded and sheds load: it refuses some requests before reading them.',
+                headers: RETRY_AFTER,
+              },
+            },
+          },
+    );
 
     const maxInFlight = settings.maxInFlight;
     let inFlight = 0;

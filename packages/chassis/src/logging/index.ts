@@ -6,4 +6,5 @@ export {
   type LogMixin,
   type ServiceLogger,
 } from './create-logger.js';
+export { queryRedactor, REDACTED } from './redact-url.js';
 export { sensitiveValues } from './secret-values.js';

@@ -4,8 +4,9 @@ import type { ConfigEntry } from '../config/index.js';
 const MIN_SECRET_LENGTH = 4;
 
 /**
- * The values of every config key marked `sensitive`, as they could appear in a log line: the value
- * itself, its JSON-escaped form, and the password inside a URL-shaped value. The logger replaces
+ * The string values of every config key marked `sensitive`, as they could appear in a log line: the
+ * value itself, its JSON-escaped form, and the password inside a URL-shaped value. Numbers are left
+ * alone: replacing digits inside JSON numbers would corrupt the line. The logger replaces
  * them wherever they occur, so a secret is never written whatever object it was logged in.
  */
 export function sensitiveValues(config: {
@@ -24,8 +25,7 @@ export function sensitiveValues(config: {
       add(value);
       const password = urlPassword(value);
       if (password) add(password);
-    } else if (typeof value === 'number' || typeof value === 'bigint') add(String(value));
-    else if (Array.isArray(value)) value.forEach(visit);
+    } else if (Array.isArray(value)) value.forEach(visit);
     else if (value !== null && typeof value === 'object') Object.values(value).forEach(visit);
   };
   for (const entry of config.explain()) if (entry.sensitive) visit(config.get(entry.key));

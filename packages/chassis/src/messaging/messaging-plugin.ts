@@ -1,3 +1,4 @@
+import { ConfigError } from '../config/index.js';
 import { definePlugin, refuseEmbeddedInProduction } from '../core/index.js';
 import { AmqpTransport } from './amqp-transport.js';
 import { messagingConfigSchema } from './config-schema.js';
@@ -28,6 +29,26 @@ const INBOX_MIGRATIONS = [
 ];
 
 /**
+ * The in-process transport. In production without `messaging.url` (unless allowed), publishing fails
+ * with the error naming the key: a published message would reach only this process and be lost at
+ * the next restart (the outbox keeps its rows and retries until the key is set).
+ */
+function inProcessTransport(ctx: Parameters<typeof refuseEmbeddedInProduction>[0]): Transport {
+  const transport = new InProcessTransport();
+  try {
+    refuseEmbeddedInProduction(
+      ctx,
+      'messaging.url',
+      'messages this service publishes would reach only this process, and be lost at every restart',
+      'an amqp:// or amqps:// URL',
+    );
+  } catch (refusal) {
+    transport.publish = () => Promise.reject(refusal);
+  }
+  return transport;
+}
+
+/**
  * Messaging over RabbitMQ (`messaging.url`) or the in-process transport. Consumers start with the
  * service and stop in the `consumers` shutdown phase (in-flight handlers finish); the broker
  * connection closes in `connections`, after the outbox relay flushed in `relay`.
@@ -48,10 +69,18 @@ export const messagingPlugin = definePlugin({
           source: ctx.name,
           log: ctx.log,
         })
-      : new InProcessTransport();
+      : inProcessTransport(ctx);
     const delaysMs = settings.retry.delaysMs.map(Number);
     const bad = delaysMs.find((d) => !Number.isFinite(d) || d < 0);
-    if (bad !== undefined) throw new TypeError(`messaging.retry.delaysMs: ${bad} is not a delay in ms`);
+    if (bad !== undefined)
+      throw new ConfigError([
+        {
+          key: 'messaging.retry.delaysMs',
+          problem: `${bad} is not a delay in ms`,
+          origin: ctx.config.explain().find((e) => e.key === 'messaging.retry.delaysMs')?.origin ?? 'unknown',
+          expected: 'a list of whole numbers of ms',
+        },
+      ]);
     ctx.db.addMigrations('messaging', INBOX_MIGRATIONS, { whenUsed: true });
 
     const messaging = new Messaging({

@@ -53,7 +53,9 @@ export const metricsPlugin = definePlugin({
     const path = ctx.config.get('metrics.path');
     const port = ctx.config.get('metrics.port');
     if (port === 0) {
-      ctx.http.get(path, { schema: { hide: true } }, async (_request, reply) =>
+      // No response schema: one on this route makes fastify's reply stall after a load-shedding episode.
+      const scrape = { summary: 'Prometheus metrics, in the text exposition format', tags: ['metrics'] };
+      ctx.http.get(path, { config: { operational: true }, schema: scrape }, async (_request, reply) =>
         reply.type(metrics.contentType).send(await metrics.text()),
       );
       return;

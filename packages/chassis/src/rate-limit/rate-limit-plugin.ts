@@ -1,10 +1,12 @@
 import fastifyRateLimit from '@fastify/rate-limit';
+import type { RouteOptions } from 'fastify';
 import { definePlugin, type Plugin, type ServiceContext } from '../core/index.js';
 import { UNMATCHED_ROUTE } from '../metrics/index.js';
 import { createAllowList } from './allow-list.js';
 import { clientKeyGenerator } from './client-key.js';
 import { rateLimitConfigSchema } from './config-schema.js';
 import { failOpenStore, type RateLimitStoreConstructor, type StoreHealth } from './fail-open-store.js';
+import { describeRateLimit } from './openapi-description.js';
 import { checkRouteLimit } from './route-limit.js';
 
 export interface RateLimitPluginOptions {
@@ -56,11 +58,21 @@ export function rateLimitPlugin(options: RateLimitPluginOptions = {}): Plugin<ty
       const allowed = createAllowList(settings.allowList);
       const keyGenerator = clientKeyGenerator(settings.key, settings.keyHeader);
 
-      // Before the package's own onRoute hook, which reads `config.rateLimit` of each new route.
+      // Before the package's own onRoute hook, which reads `config.rateLimit` of each new route;
+      // like it, sees only the routes added from here on.
+      const limitedRoutes = new WeakSet<RouteOptions>();
       ctx.http.addHook('onRoute', (route) => {
         if (exempt(route.url)) route.config = { ...route.config, rateLimit: false };
         else checkRouteLimit(route);
+        if (route.config?.rateLimit !== false) limitedRoutes.add(route);
       });
+      ctx.openapi.describeOperations(
+        describeRateLimit(limitedRoutes, {
+          max: settings.max,
+          windowMs: settings.windowMs,
+          client: settings.key === 'header' ? settings.keyHeader : settings.key,
+        }),
+      );
       await ctx.http.register(fastifyRateLimit, {
         global: true,
         max: settings.max,

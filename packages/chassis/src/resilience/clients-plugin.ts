@@ -22,9 +22,11 @@ export interface HttpClients {
   setResolver(resolver: EndpointResolver): void;
   /**
    * Adds headers to every attempt of every client (credentials, tenant ids), run in the async
-   * context of the call; a plugin passes on what the request being handled carries this way.
+   * context of the call; a plugin passes on what the request being handled carries this way. Calls
+   * to an absolute URL (a webhook, a third party) skip the hook unless `absoluteUrls` is true:
+   * credentials meant for the client's downstream must not reach any URL a call names.
    */
-  addRequestHeaders(hook: RequestHeadersHook): void;
+  addRequestHeaders(hook: RequestHeadersHook, options?: { absoluteUrls?: boolean }): void;
 }
 
 declare module '../core/service-context.js' {
@@ -114,6 +116,7 @@ export function clientsPlugin(declared: Readonly<Record<string, ClientDefaults>>
           tracing: ctx.tracing,
           resolver: () => resolver,
           requestHeaders,
+          redactUrl: ctx.logging.redactUrl,
         });
       };
 
@@ -130,8 +133,14 @@ export function clientsPlugin(declared: Readonly<Record<string, ClientDefaults>>
         setResolver(next) {
           resolver = next;
         },
-        addRequestHeaders(hook) {
-          requestHeaders.push(hook);
+        addRequestHeaders(hook, options) {
+          requestHeaders.push(
+            options?.absoluteUrls
+              ? hook
+              : (headers, call) => {
+                  if (call.origin === undefined) hook(headers, call);
+                },
+          );
         },
       });
       ctx.onStop(async () => {

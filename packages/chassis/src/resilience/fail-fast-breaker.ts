@@ -52,6 +52,12 @@ export class FailFastBreaker {
     return this.#inner.execute(fn, signal);
   }
 
+  /** Stops the half-open timer and the listeners: nothing is reported after the client closed. */
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#listeners.length = 0;
+  }
+
   #emit(state: CircuitState): void {
     for (const listener of this.#listeners) listener(state);
   }

@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { context, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Agent } from 'undici';
 import type { Tracing } from '../tracing/index.js';
@@ -66,6 +67,8 @@ export interface HttpClientDependencies {
   resolver(): EndpointResolver | undefined;
   /** Hooks that add headers to each attempt; the list may grow after the client is made. */
   requestHeaders?: readonly RequestHeadersHook[];
+  /** Replaces credentials in a URL's query before it is recorded in a span. */
+  redactUrl?: (url: string) => string;
 }
 
 interface Call extends HttpCall {
@@ -159,17 +162,19 @@ export class HttpClient {
     if (call.body !== undefined && !hasContentType(options.headers) && !isRaw(options.body))
       call.headers = { ...options.headers, 'content-type': 'application/json' };
 
-    const response = await this.#deps.policies.execute(
-      call,
-      (attempt, signal) => this.#send(call, attempt, signal),
-      options.signal,
+    // Bound to the caller's async context: a call that waited in the bulkhead queue is sent from
+    // inside the call that freed its slot, and must not take that call's trace or request.
+    const send = AsyncResource.bind((attempt: number, signal: AbortSignal) =>
+      this.#send(call, attempt, signal),
     );
+    const response = await this.#deps.policies.execute(call, send, options.signal);
     if (response.status >= 400) throw new HttpStatusError(call, response);
     return { status: response.status, headers: response.headers, body: response.body as T };
   }
 
   /** Closes the connections; calls after this fail. */
   close(): Promise<void> {
+    this.#deps.policies.breaker?.dispose();
     return this.#agent.close();
   }
 
@@ -195,7 +200,8 @@ export class HttpClient {
       if (hooks) for (const hook of hooks) hook(headers, call);
       // With tracing off, a context the application made active itself still travels on.
       tracing?.inject(headers, span ? trace.setSpan(parent, span) : parent);
-      if (span?.isRecording()) describeAttempt(span, call, target.origin, target.basePath, attempt);
+      if (span?.isRecording())
+        describeAttempt(span, call, target.origin, target.basePath, attempt, this.#deps.redactUrl);
       if (signal.aborted) throw signal.reason;
       const res = await this.#agent.request({
         origin: target.origin,
@@ -344,13 +350,20 @@ function parseBody(text: string, contentType: string | string[] | undefined): un
 }
 
 /** The OpenTelemetry HTTP client attributes of one attempt. */
-function describeAttempt(span: Span, call: Call, origin: string, basePath: string, attempt: number): void {
+function describeAttempt(
+  span: Span,
+  call: Call,
+  origin: string,
+  basePath: string,
+  attempt: number,
+  redactUrl: (url: string) => string = (u) => u,
+): void {
   const url = new URL(origin);
   span.setAttributes({
     'http.request.method': call.method,
     'server.address': url.hostname,
     'server.port': Number(url.port) || (url.protocol === 'https:' ? 443 : 80),
-    'url.full': `${origin}${basePath}${call.target}`,
+    'url.full': redactUrl(`${origin}${basePath}${call.target}`),
     'keelson.client': call.client,
   });
   if (attempt > 0) span.setAttribute('http.request.resend_count', attempt);

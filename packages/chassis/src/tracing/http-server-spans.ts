@@ -26,7 +26,12 @@ declare module 'fastify' {
  * body parsing runs on socket events, outside the request's async context, so the handler would
  * otherwise lose it (the technique of `@fastify/request-context`).
  */
-export function traceHttpServer(app: FastifyInstance, tracer: Tracer, recording: boolean): void {
+export function traceHttpServer(
+  app: FastifyInstance,
+  tracer: Tracer,
+  recording: boolean,
+  redactUrl: (url: string) => string,
+): void {
   app.decorateRequest(kTraceContext, null);
 
   app.addHook('onRequest', (request, _reply, done) => {
@@ -36,7 +41,7 @@ export function traceHttpServer(app: FastifyInstance, tracer: Tracer, recording:
         ? ROOT_CONTEXT
         : w3cPropagator.extract(ROOT_CONTEXT, headers);
     const span = tracer.startSpan(request.method, { kind: SpanKind.SERVER }, parent);
-    if (recording && span.isRecording()) span.setAttributes(requestAttributes(request));
+    if (recording && span.isRecording()) span.setAttributes(requestAttributes(request, redactUrl));
     const ctx = trace.setSpan(parent, span);
     request[kTraceContext] = ctx;
     context.with(ctx, done);
@@ -81,7 +86,7 @@ function spanOf(request: FastifyRequest): Span | undefined {
 }
 
 /** The OpenTelemetry HTTP semantic-convention attributes known when the request arrives. */
-function requestAttributes(request: FastifyRequest): Attributes {
+function requestAttributes(request: FastifyRequest, redactUrl: (url: string) => string): Attributes {
   const raw = request.raw;
   const url = request.url;
   const query = url.indexOf('?');
@@ -92,7 +97,8 @@ function requestAttributes(request: FastifyRequest): Attributes {
     'network.protocol.version': raw.httpVersion,
     'client.address': request.ip,
   };
-  if (query !== -1) attributes['url.query'] = url.slice(query + 1);
+  // Credentials in the query (an access_token, an api_key) never reach an exported span.
+  if (query !== -1) attributes['url.query'] = redactUrl(url).slice(query + 1);
   const host = request.hostname;
   if (host) attributes['server.address'] = host;
   const port = request.port;

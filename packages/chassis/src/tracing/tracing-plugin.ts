@@ -101,6 +101,6 @@ export const tracingPlugin = definePlugin({
       const ids = span.spanContext();
       return { trace_id: ids.traceId, span_id: ids.spanId };
     });
-    traceHttpServer(ctx.http, tracer, exporter !== 'none');
+    traceHttpServer(ctx.http, tracer, exporter !== 'none', ctx.logging.redactUrl);
   },
 });

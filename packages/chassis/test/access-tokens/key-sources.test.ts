@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/index.js';
 import { startTestService } from '../../src/testing/index.js';
-import { closedPort } from '../support/scripted-server.js';
+import { freePort } from '../support/ports.js';
 import { AUDIENCE, plugins, type SigningKey, signingKey, signToken, startJwksServer } from './token-kit.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'keelson-access-tokens-'));
@@ -241,7 +241,7 @@ describe('access tokens: key set', () => {
   });
 
   it('answers 503, not a crash, when nothing listens at the JWKS URL', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const { get } = await service({
       overrides: { accessTokens: { enabled: true, jwksUrl: `http://127.0.0.1:${port}/jwks` } },
     });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/index.js';
-import { setPrincipal, startAudited, waitFor } from './audit-helpers.js';
+import { waitUntil } from '../support/wait.js';
+import { setPrincipal, startAudited } from './audit-helpers.js';
 
 // The first use of the embedded database starts PGlite: seconds on a busy machine.
 describe('audit log sink', { timeout: 60_000 }, () => {
@@ -37,7 +38,7 @@ describe('audit log sink', { timeout: 60_000 }, () => {
       expect(
         (await fetch(`${url}/orders/9`, { method: 'DELETE', headers: { 'x-request-id': 'log-2' } })).status,
       ).toBe(204);
-      await waitFor('two audit lines', () => logs.entries().filter((e) => e.audit === true).length === 2);
+      await waitUntil('two audit lines', () => logs.entries().filter((e) => e.audit === true).length === 2);
       const [created, deleted] = logs.entries().filter((e) => e.audit === true);
       expect(created).toMatchObject({
         level: 'info',
@@ -155,7 +156,7 @@ describe('audit configuration', { timeout: 60_000 }, () => {
               'select action from keelson_audit_log order by id',
             )
           ).rows;
-        await waitFor('the cleanup', async () => (await actions()).length === 1);
+        await waitUntil('the cleanup', async () => (await actions()).length === 1);
         expect(await actions()).toEqual([{ action: 'recent.one' }]);
         expect(second.logs.find('audit retention deleted 2 record(s) older than 30 days')).toHaveLength(1);
         // The oldest row kept anchors what remains of the chain.

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEntryError } from '../../src/audit/index.js';
 import { PROBLEM_CONTENT_TYPE } from '../../src/http/index.js';
-import { type AuditRowView, sample, setPrincipal, startAudited, waitFor } from './audit-helpers.js';
+import { waitUntil } from '../support/wait.js';
+import { type AuditRowView, sample, setPrincipal, startAudited } from './audit-helpers.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
@@ -184,7 +185,10 @@ describe('audit log, database sink (PGlite)', { timeout: 60_000 }, () => {
       'route-conflict',
       'route-crash',
     ];
-    await waitFor('six route records', async () => (await rows('request_id = any($1)', [ids])).length === 6);
+    await waitUntil(
+      'six route records',
+      async () => (await rows('request_id = any($1)', [ids])).length === 6,
+    );
     const byRequest = Object.fromEntries(
       (await rows('request_id = any($1)', [ids])).map((r) => [r.request_id, r]),
     );
@@ -262,7 +266,7 @@ describe('audit log, database sink (PGlite)', { timeout: 60_000 }, () => {
     const failuresBefore = sample(await service.metrics.text(), 'audit_failures_total');
     const response = await fetch(`${url}/resource-throws`, { headers: { 'x-request-id': 'throws-1' } });
     expect(response.status).toBe(200);
-    await waitFor('the failure to be logged', () =>
+    await waitUntil('the failure to be logged', () =>
       logs.find('audit record of things.read could not be written').some((e) => e.requestId === 'throws-1'),
     );
     expect(sample(await service.metrics.text(), 'audit_failures_total')).toBe(failuresBefore + 1);

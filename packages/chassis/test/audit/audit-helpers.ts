@@ -1,4 +1,3 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import type { FastifyRequest } from 'fastify';
 import { startTestService } from '../../src/testing/index.js';
 
@@ -7,19 +6,6 @@ type TestOptions = NonNullable<Parameters<typeof startTestService<{}>>[0]>;
 /** Starts a test service; the audit plugin is a built-in, switched on by the options' config. */
 export function startAudited(options: TestOptions) {
   return startTestService(options);
-}
-
-/** Polls until `condition` holds; fails naming `what` after `timeoutMs`. */
-export async function waitFor(
-  what: string,
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await delay(20);
-  }
 }
 
 /** What an authentication plugin leaves on the request; set by a test hook instead of a token. */

@@ -71,6 +71,22 @@ describe('production refuses the embedded defaults a service needs', () => {
     }
   }, 60_000);
 
+  it('what is used only later (the outbox, a publish) fails at that use, naming the key', async () => {
+    const { service } = await startTestService({ env: { NODE_ENV: 'production' } });
+    running.push(service);
+    const stored = await service.db
+      .transaction((tx) => service.outbox.enqueue(tx, { topic: 'orders.placed', payload: {} }))
+      .catch((e: unknown) => e);
+    expect(stored).toBeInstanceOf(ConfigError);
+    expect((stored as ConfigError).violations.map((v) => v.key)).toEqual(['db.url']);
+    const published = await service.messaging
+      .publish({ topic: 'orders.placed', payload: {} })
+      .catch((e: unknown) => e);
+    expect(published).toBeInstanceOf(ConfigError);
+    expect((published as ConfigError).violations.map((v) => v.key)).toEqual(['messaging.url']);
+    expect(service.db.opened).toBe(false);
+  });
+
   it('a service that needs nothing starts in production on the defaults', async () => {
     const { service } = await startTestService({ env: { NODE_ENV: 'production' } });
     running.push(service);

@@ -32,10 +32,19 @@ describe('database plugin', () => {
   it('gives the service a lazy in-memory database that opens, migrated, on first use', async () => {
     const { service, url } = await startWithDatabase({
       overrides: { health: { cacheMs: 0 } },
+      // whenUsed: migrations of a capability that needs the database only if it is used.
       setup: (svc) =>
-        svc.db.addMigrations('notes', [
-          { version: 1, name: 'create notes', sql: 'create table notes (id serial primary key, body text)' },
-        ]),
+        svc.db.addMigrations(
+          'notes',
+          [
+            {
+              version: 1,
+              name: 'create notes',
+              sql: 'create table notes (id serial primary key, body text)',
+            },
+          ],
+          { whenUsed: true },
+        ),
     });
     try {
       expect(service.db.opened).toBe(false);

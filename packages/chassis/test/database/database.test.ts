@@ -7,7 +7,7 @@ import type { Database, Migration } from '../../src/database/database-port.js';
 import { runMigrations } from '../../src/database/migrations.js';
 import { PgDatabase } from '../../src/database/pg-database.js';
 import { PgliteDatabase } from '../../src/database/pglite-database.js';
-import { waitFor } from './wait-for.js';
+import { waitUntil } from '../support/wait.js';
 
 /** Names unique to this run: the PostgreSQL database is shared with test files running in parallel. */
 const unique = (prefix: string) => `${prefix}_${randomBytes(5).toString('hex')}`;
@@ -136,7 +136,7 @@ function describeDatabaseBehaviour(kind: 'pglite' | 'postgres', open: () => Prom
       await db.transaction(async (tx) => {
         await tx.query('select pg_notify($1, $2)', [channel, 'committed']);
       });
-      await waitFor('the committed notification', () => received.includes('committed'));
+      await waitUntil('the committed notification', () => received.includes('committed'));
       // Notifications arrive in commit order: one from the rolled-back transaction would be here by now.
       expect(received).toEqual(['committed']);
 
@@ -145,7 +145,7 @@ function describeDatabaseBehaviour(kind: 'pglite' | 'postgres', open: () => Prom
       const stopOther = await db.listen(channel, (payload) => others.push(payload));
       await stop();
       await db.query('select pg_notify($1, $2)', [channel, 'after stop']);
-      await waitFor('the notification to the remaining listener', () => others.includes('after stop'));
+      await waitUntil('the notification to the remaining listener', () => others.includes('after stop'));
       expect(received).toEqual(['committed']);
       await stopOther();
     });
@@ -258,7 +258,7 @@ describe('postgres adapter on a shared server', () => {
       );
       expect(rows).toEqual([{ killed: true }]);
 
-      await waitFor('a notification after the reconnection', async () => {
+      await waitUntil('a notification after the reconnection', async () => {
         await db.query('select pg_notify($1, $2)', [channel, 'after']);
         return received.includes('after');
       });
@@ -301,14 +301,14 @@ describe('pglite adapter', () => {
     }
   });
 
-  it('keeps its data in a directory across restarts', async () => {
+  it('keeps its data in a directory across restarts, creating missing parents', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'keelson-pglite-'));
     try {
-      const first = await PgliteDatabase.open({ dataDir: join(dir, 'data') });
+      const first = await PgliteDatabase.open({ dataDir: join(dir, 'nested', 'data') });
       await first.query('create table kept (id int)');
       await first.query('insert into kept values ($1)', [7]);
       await first.close();
-      const second = await PgliteDatabase.open({ dataDir: join(dir, 'data') });
+      const second = await PgliteDatabase.open({ dataDir: join(dir, 'nested', 'data') });
       expect((await second.query('select id from kept')).rows).toEqual([{ id: 7 }]);
       await second.close();
     } finally {

@@ -4,7 +4,8 @@ import type { ConfigChange } from '../../src/config/index.js';
 import { dynamicConfigPlugin } from '../../src/dynamic-config/index.js';
 import { ConfigError, definePlugin } from '../../src/index.js';
 import { startTestService } from '../../src/testing/index.js';
-import { seriesValue, tempConfigDir, waitFor } from './support.js';
+import { waitUntil } from '../support/wait.js';
+import { seriesValue, tempConfigDir } from './support.js';
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -45,7 +46,7 @@ describe('dynamic configuration: config files', () => {
     expect(probeLog().isLevelEnabled('debug')).toBe(false);
 
     files.write({ greeting: 'hi', log: { level: 'debug' } });
-    await waitFor('the change', () => changes.length >= 2);
+    await waitUntil('the change', () => changes.length >= 2);
 
     expect(changes).toEqual([
       { key: 'greeting', from: 'hello', to: 'hi' },
@@ -86,7 +87,7 @@ describe('dynamic configuration: config files', () => {
     const { service, url, files, changes, logs, metrics } = await start({ initial: { greeting: 'good' } });
 
     files.write({ greeting: 42, log: { level: 'loud' }, nope: true });
-    await waitFor('the rejection', () => logs.find('rejected').length > 0);
+    await waitUntil('the rejection', () => logs.find('rejected').length > 0);
 
     const [rejected] = logs.find(
       'configuration reload from file rejected, the last good configuration stays',
@@ -109,11 +110,11 @@ describe('dynamic configuration: config files', () => {
 
     // A file caught half-written is one more rejected reload, not a crash.
     files.write('{ "greeting": ');
-    await waitFor('the JSON rejection', () => logs.find('invalid JSON').length > 0);
+    await waitUntil('the JSON rejection', () => logs.find('invalid JSON').length > 0);
     expect(service.config.get('greeting')).toBe('good');
 
     files.write({ greeting: 'fixed' });
-    await waitFor('the recovery', () => service.config.get('greeting') === 'fixed');
+    await waitUntil('the recovery', () => service.config.get('greeting') === 'fixed');
     text = await metrics();
     expect(seriesValue(text, 'config_last_reload_successful')).toBe(1);
     expect(changes).toEqual([{ key: 'greeting', from: 'good', to: 'fixed' }]);
@@ -123,7 +124,7 @@ describe('dynamic configuration: config files', () => {
     const { service, files, changes, logs, metrics } = await start();
 
     files.write({ http: { bodyLimit: 1234 } });
-    await waitFor('the report', () => logs.find('not applied').length > 0);
+    await waitUntil('the report', () => logs.find('not applied').length > 0);
 
     expect(logs.find('not applied')[0]).toMatchObject({
       level: 'warn',
@@ -141,7 +142,7 @@ describe('dynamic configuration: config files', () => {
     const { service, files, changes, logs } = await start();
 
     files.write({ apiToken: 'rotated-secret' });
-    await waitFor('the change', () => changes.length > 0);
+    await waitUntil('the change', () => changes.length > 0);
 
     expect(changes).toEqual([{ key: 'apiToken', from: '[redacted]', to: '[redacted]' }]);
     expect(service.config.get('apiToken')).toBe('rotated-secret');

@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 
 /** A fresh config directory holding `default.json`; removed by `remove()`. */
 export function tempConfigDir(initial: Record<string, unknown> = {}) {
@@ -10,15 +9,6 @@ export function tempConfigDir(initial: Record<string, unknown> = {}) {
     writeFileSync(join(dir, name), typeof values === 'string' ? values : JSON.stringify(values));
   write(initial);
   return { dir, write, remove: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-/** Polls until `condition` holds; fails naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
-    await delay(20);
-  }
 }
 
 /** The value of one series in a Prometheus text exposition, or undefined when it is absent. */

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createExceptionsPlugin,
@@ -9,6 +8,10 @@ import {
 } from '../../src/exceptions/index.js';
 import { ConfigError, PROBLEM_CONTENT_TYPE, type Service } from '../../src/index.js';
 import { startTestService } from '../../src/testing/index.js';
+import { waitFor } from '../support/wait.js';
+
+const waitValue = async <T>(what: string, read: () => T | Promise<T>, done: (value: T) => boolean) =>
+  (await waitFor(what, read, done, 5000)).value;
 
 const running: Pick<Service, 'stop'>[] = [];
 afterEach(async () => {
@@ -67,15 +70,6 @@ async function start(
   });
   running.push(started.service);
   return started;
-}
-
-async function until<T>(what: string, read: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
-  for (let i = 0; i < 200; i++) {
-    const value = await read();
-    if (done(value)) return value;
-    await delay(25);
-  }
-  throw new Error(`${what}: not within 5 s`);
 }
 
 function metricLine(text: string, name: string, labels: Record<string, string>): string | undefined {
@@ -196,7 +190,7 @@ describe('exception tracking: HTTP', () => {
     await fetch(`${url}/orders/2`);
     await fetch(`${url}/orders/3`);
     // However the requests fall across intervals, the summaries account for both repeats.
-    const summaries = await until(
+    const summaries = await waitValue(
       'summaries',
       () => logs.find('unhandled error repeated'),
       (found) => found.reduce((sum, line) => sum + Number(line.repeats), 0) === 2,
@@ -244,7 +238,7 @@ describe('exception tracking: consumers, tasks, reporters', () => {
       span.end();
       return id;
     });
-    await until(
+    await waitValue(
       'two failed attempts',
       () => reporter.events.length,
       (n) => n === 2,
@@ -318,7 +312,7 @@ describe('exception tracking: consumers, tasks, reporters', () => {
     expect(await response.json()).toMatchObject({ status: 500 });
     expect(good.events).toHaveLength(1);
 
-    const text = await until(
+    const text = await waitValue(
       'timeout counted',
       () => service.metrics.text(),
       (t) => metricLine(t, 'exceptions_reporter_failures_total', { reporter: 'hangs' }) !== undefined,

@@ -6,7 +6,7 @@ import { startServer, stopServer } from '../../../../scripts/infra.mjs';
 import { startTestService } from '../../src/testing/index.js';
 import { spawnFixture } from '../support/child-service.js';
 import { unique } from '../support/messaging-behaviour.js';
-import { waitFor } from '../support/registry-behaviour.js';
+import { waitFor } from '../support/wait.js';
 
 const messaging = {
   url: inject('amqpUrl'),

@@ -70,8 +70,8 @@ describe('GET /info', () => {
     expect(body.enabledPlugins).not.toContain('dynamic-config');
   });
 
-  it('is in the OpenAPI document with its response schema', async () => {
-    const { url } = await start();
+  it('is in the OpenAPI document with its response schema when operational routes are described', async () => {
+    const { url } = await start({ overrides: { http: { docs: { operationalRoutes: 'describe' } } } });
     const document = (await (await fetch(`${url}/openapi.json`)).json()) as {
       paths: Record<string, { get?: { responses: Record<string, unknown> } }>;
     };

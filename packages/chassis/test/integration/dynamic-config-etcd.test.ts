@@ -7,7 +7,9 @@ import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import type { ConfigChange } from '../../src/config/index.js';
 import { dynamicConfigPlugin } from '../../src/dynamic-config/index.js';
 import { startTestService } from '../../src/testing/index.js';
-import { seriesValue, waitFor } from '../dynamic-config/support.js';
+import { seriesValue } from '../dynamic-config/support.js';
+import { freePort } from '../support/ports.js';
+import { waitUntil } from '../support/wait.js';
 
 const etcdUrl = inject('etcdUrl');
 const etcd = new Etcd3({ hosts: [etcdUrl] });
@@ -46,7 +48,7 @@ describe('dynamic configuration from etcd (integration)', () => {
     expect(service.config.explain().find((e) => e.key === 'greeting')?.origin).toBe(`etcd ${keys}greeting`);
 
     await etcd.put(`${keys}log.level`).value('"debug"');
-    await waitFor('log.level from etcd', () => service.config.get('log.level') === 'debug');
+    await waitUntil('log.level from etcd', () => service.config.get('log.level') === 'debug');
     expect(changes).toContainEqual({ key: 'log.level', from: 'info', to: 'debug' });
     expect(service.log.isLevelEnabled('debug')).toBe(true);
     expect(logs.find('configuration reloaded from etcd: log.level changed')[0]).toMatchObject({
@@ -55,7 +57,7 @@ describe('dynamic configuration from etcd (integration)', () => {
 
     // Not JSON: rejected, and nothing changes.
     await etcd.put(`${keys}greeting`).value('unquoted');
-    await waitFor('the rejection', () => logs.find('rejected').length > 0);
+    await waitUntil('the rejection', () => logs.find('rejected').length > 0);
     expect(logs.find('rejected')[0]?.msg).toContain(`greeting: invalid JSON`);
     expect(service.config.get('greeting')).toBe('from etcd at start');
     expect(
@@ -65,12 +67,12 @@ describe('dynamic configuration from etcd (integration)', () => {
     // A key that is not reloadable is reported, not applied.
     await etcd.put(`${keys}greeting`).value('"fixed"');
     await etcd.put(`${keys}http.bodyLimit`).value('1');
-    await waitFor('the report', () => logs.find('etcd sets reloadable keys only').length > 0);
+    await waitUntil('the report', () => logs.find('etcd sets reloadable keys only').length > 0);
     expect(service.config.get('http.bodyLimit')).toBe(1048576);
 
     // Deleting the keys falls back to the files, code and defaults.
     await etcd.delete().prefix(keys);
-    await waitFor('the fallback', () => service.config.get('greeting') === 'hello');
+    await waitUntil('the fallback', () => service.config.get('greeting') === 'hello');
     expect(service.config.get('log.level')).toBe('info');
     expect(service.log.isLevelEnabled('debug')).toBe(false);
 
@@ -104,22 +106,12 @@ describe('dynamic configuration from etcd (integration)', () => {
     const proxy = await forward(port, new URL(etcdUrl));
     try {
       // The client retries with a backoff that grows to about ten seconds.
-      await waitFor('the late value', () => service.config.get('greeting') === 'late', 25_000);
+      await waitUntil('the late value', () => service.config.get('greeting') === 'late', 25_000);
     } finally {
       proxy.close();
     }
   }, 40_000);
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 function forward(port: number, target: URL): Promise<Server> {
   const server = createServer((socket) => {

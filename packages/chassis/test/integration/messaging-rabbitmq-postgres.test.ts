@@ -4,7 +4,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { startTestService } from '../../src/testing/index.js';
 import { describeMessagingBehaviour, type PlainMessage, unique } from '../support/messaging-behaviour.js';
-import { waitFor } from '../support/registry-behaviour.js';
+import { waitFor } from '../support/wait.js';
 
 const backends = () => ({ db: { url: inject('postgresUrl') }, messaging: { url: inject('amqpUrl') } });
 

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Service } from '../../src/index.js';
 import { startTestService } from '../../src/testing/index.js';
 import { unique } from '../support/messaging-behaviour.js';
-import { waitFor } from '../support/registry-behaviour.js';
+import { waitFor } from '../support/wait.js';
 
 /** A loopback TCP proxy to the real broker that a test can cut and restore: a broker outage. */
 class BrokerLink {

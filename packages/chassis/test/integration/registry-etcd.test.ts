@@ -4,7 +4,8 @@ import { Etcd3 } from 'etcd3';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 import { startServer, stopServer } from '../../../../scripts/infra.mjs';
 import { startTestService } from '../../src/testing/index.js';
-import { describeRegistryBehaviour, FAST, waitFor } from '../support/registry-behaviour.js';
+import { describeRegistryBehaviour, FAST } from '../support/registry-behaviour.js';
+import { waitFor } from '../support/wait.js';
 
 const etcdUrl = inject('etcdUrl');
 const etcd = new Etcd3({ hosts: [etcdUrl] });

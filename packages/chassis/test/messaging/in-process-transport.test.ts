@@ -8,6 +8,7 @@ import {
   type TransportMessage,
   UnroutableError,
 } from '../../src/messaging/transport-port.js';
+import { waitUntil } from '../support/wait.js';
 
 let ids = 0;
 function message(topic: string, text = topic, headers: Record<string, string> = {}): TransportMessage {
@@ -20,15 +21,6 @@ function message(topic: string, text = topic, headers: Record<string, string> = 
     headers,
     body: Buffer.from(text),
   };
-}
-
-/** Waits until `done()` holds, polling; fails after `timeoutMs` (a bound, never a timing assertion). */
-async function until(what: string, done: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
-  const began = performance.now();
-  while (!(await done())) {
-    if (performance.now() - began > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await delay(5);
-  }
 }
 
 /** A promise and its resolver, to hold handlers until the test lets them go. */
@@ -103,8 +95,8 @@ describe('in-process transport', () => {
     ]) {
       await t.publish(message(topic));
     }
-    await until('all routed', () => all.received.length === 6 && orders.received.length === 3);
-    await until('mailer', () => created.received.length === 3);
+    await waitUntil('all routed', () => all.received.length === 6 && orders.received.length === 3);
+    await waitUntil('mailer', () => created.received.length === 3);
     expect(orders.received.map(text)).toEqual(['orders', 'orders.created', 'orders.a.b']);
     expect(created.received.map(text)).toEqual(['orders.created', 'users.created', 'users.deleted']);
     // Each queue got its own copy.
@@ -126,7 +118,7 @@ describe('in-process transport', () => {
     const { received } = await collect('q', ['a']);
     await t.publish(message('a'));
     expect(received).toHaveLength(0);
-    await until('delivered', () => received.length === 1);
+    await waitUntil('delivered', () => received.length === 1);
   });
 
   it('copies body and headers on publish: later changes by the caller change nothing', async () => {
@@ -137,7 +129,7 @@ describe('in-process transport', () => {
     sent.body.write('XXXXXXXX');
     sent.headers['x-trace'] = 'changed';
     const { received } = await collect('q', []);
-    await until('delivered', () => received.length === 1);
+    await waitUntil('delivered', () => received.length === 1);
     expect(text(received[0]!)).toBe('original');
     expect(received[0]!.message.headers).toEqual({ 'x-trace': '1' });
     expect(received[0]!).toMatchObject({ attempt: 1, redelivered: false });
@@ -159,7 +151,7 @@ describe('in-process transport', () => {
       received.push(text(d));
       await d.ack();
     });
-    await until('both delivered', () => received.length === 2);
+    await waitUntil('both delivered', () => received.length === 2);
     expect(received).toEqual(['one', 'two']);
   });
 
@@ -173,7 +165,7 @@ describe('in-process transport', () => {
       await d.ack();
     });
     for (let i = 0; i < 10; i++) await other.publish(message('jobs.run', `job-${i}`));
-    await until('all delivered', () => a.received.length + b.length === 10);
+    await waitUntil('all delivered', () => a.received.length + b.length === 10);
     expect(a.received).toHaveLength(5);
     expect(b).toHaveLength(5);
     expect(new Set([...a.received, ...b].map(text)).size).toBe(10);
@@ -194,11 +186,11 @@ describe('in-process transport', () => {
       done++;
     });
     for (let i = 0; i < 10; i++) await t.publish(message('work'));
-    await until('three running', () => running === 3);
+    await waitUntil('three running', () => running === 3);
     await delay(30);
     expect(running).toBe(3);
     release.open();
-    await until('all handled', () => done === 10);
+    await waitUntil('all handled', () => done === 10);
     expect(most).toBe(3);
   });
 
@@ -213,7 +205,7 @@ describe('in-process transport', () => {
     });
     await t.publish(message('work', 'one'));
     await t.publish(message('work', 'two'));
-    await until('both started', () => started.length === 2);
+    await waitUntil('both started', () => started.length === 2);
     release.open();
   });
 
@@ -227,7 +219,7 @@ describe('in-process transport', () => {
     });
     const sent = Array.from({ length: 20 }, (_, i) => `n-${i}`);
     for (const body of sent) await t.publish(message('seq', body));
-    await until('all delivered', () => received.length === sent.length);
+    await waitUntil('all delivered', () => received.length === sent.length);
     expect(received).toEqual(sent);
   });
 
@@ -240,7 +232,7 @@ describe('in-process transport', () => {
       else await d.ack();
     });
     await t.publish(message('a', 'payload', { 'x-custom': 'kept' }));
-    await until('second attempt', () => seen.length === 2);
+    await waitUntil('second attempt', () => seen.length === 2);
     expect(seen.map((d) => [d.attempt, d.redelivered])).toEqual([
       [1, false],
       [2, false],
@@ -260,7 +252,7 @@ describe('in-process transport', () => {
     const sent = message('orders.created', 'order-1', { traceparent: 'tp' });
     const before = Date.now();
     await t.publish(sent);
-    await until('dead-lettered', async () => (await t.deadLetters('billing')).length === 1);
+    await waitUntil('dead-lettered', async () => (await t.deadLetters('billing')).length === 1);
     const [dead] = await t.deadLetters('billing');
     expect(dead).toMatchObject({ id: sent.id, topic: 'orders.created', source: 'test' });
     expect(dead!.body.toString()).toBe('order-1');
@@ -281,7 +273,7 @@ describe('in-process transport', () => {
       fromDlq.push(d.message.id);
       await d.ack();
     });
-    await until('consumed from the dlq', () => fromDlq.length === 1);
+    await waitUntil('consumed from the dlq', () => fromDlq.length === 1);
     await s.cancel();
     expect(await t.deadLetters('billing')).toEqual([]);
   });
@@ -296,16 +288,16 @@ describe('in-process transport', () => {
       await d.ack();
     });
     for (const body of ['one', 'two', 'three']) await t.publish(message('a', body, { 'x-custom': body }));
-    await until('all dead', async () => (await t.deadLetters('q')).length === 3);
+    await waitUntil('all dead', async () => (await t.deadLetters('q')).length === 3);
     expect(await t.deadLetters('q', 2)).toHaveLength(2);
     expect(await t.deadLetters('q')).toHaveLength(3); // reading removed nothing
 
     fixed = true;
     expect(await t.redrive('q', 2)).toBe(2);
-    await until('two redriven', () => handled.length === 2);
+    await waitUntil('two redriven', () => handled.length === 2);
     expect(await t.deadLetters('q')).toHaveLength(1);
     expect(await t.redrive('q')).toBe(1);
-    await until('all redriven', () => handled.length === 3);
+    await waitUntil('all redriven', () => handled.length === 3);
     expect(handled.map(text)).toEqual(['one', 'two', 'three']);
     for (const d of handled) {
       expect(d).toMatchObject({ attempt: 1, redelivered: false });
@@ -325,7 +317,7 @@ describe('in-process transport', () => {
     });
     await t.publish(message('a', 'first'));
     await t.publish(message('a', 'second'));
-    await until('three deliveries', () => seen.length === 3);
+    await waitUntil('three deliveries', () => seen.length === 3);
     expect(seen.map((d) => [text(d), d.attempt, d.redelivered])).toEqual([
       ['first', 1, false],
       ['first', 1, true],
@@ -345,7 +337,7 @@ describe('in-process transport', () => {
       }
     });
     await t.publish(message('a'));
-    await until('settled thrice more', () => errors.length === 3);
+    await waitUntil('settled thrice more', () => errors.length === 3);
     for (const error of errors) expect((error as Error).message).toMatch(/already settled; cannot/);
     expect(await t.deadLetters('q')).toEqual([]);
   });
@@ -362,7 +354,7 @@ describe('in-process transport', () => {
       acked++;
     });
     for (const body of ['one', 'two', 'three']) await t.publish(message('a', body));
-    await until('two in flight', () => started.length === 2);
+    await waitUntil('two in flight', () => started.length === 2);
 
     let cancelled = false;
     const cancelling = subscription.cancel().then(() => {
@@ -377,7 +369,7 @@ describe('in-process transport', () => {
 
     // The third waited in the queue for the next consumer.
     const next = await collect('q', []);
-    await until('third delivered', () => next.received.length === 1);
+    await waitUntil('third delivered', () => next.received.length === 1);
     expect(text(next.received[0]!)).toBe('three');
   });
 
@@ -391,12 +383,12 @@ describe('in-process transport', () => {
     });
     await t.publish(message('a', 'one'));
     await t.publish(message('a', 'two'));
-    await until('in flight', () => started === 1);
+    await waitUntil('in flight', () => started === 1);
     const cancelling = subscription.cancel();
     release.open();
     await cancelling;
     const next = await collect('q', []);
-    await until('both delivered', () => next.received.length === 2);
+    await waitUntil('both delivered', () => next.received.length === 2);
     expect(next.received.map((d) => [text(d), d.redelivered])).toEqual([
       ['one', true],
       ['two', false],
@@ -452,7 +444,7 @@ describe('in-process transport', () => {
       await d.ack();
     });
     await orders.publish(message(topic, 'hello'));
-    await until('delivered across transports', () => received.length === 1);
+    await waitUntil('delivered across transports', () => received.length === 1);
     expect(received).toEqual(['hello']);
   });
 });

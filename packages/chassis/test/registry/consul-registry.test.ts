@@ -23,7 +23,7 @@ import {
   WATCH_FIRST,
 } from '../fixtures/consul-agent-exchanges.js';
 import { startConsulReplay } from '../support/consul-replay.js';
-import { waitFor } from '../support/registry-behaviour.js';
+import { waitFor } from '../support/wait.js';
 
 // The Consul adapter against request/response pairs of the documented agent API on a loopback
 // replay server. No live Consul agent runs in these tests.

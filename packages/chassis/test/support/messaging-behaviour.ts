@@ -3,7 +3,7 @@ import { trace } from '@opentelemetry/api';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_HEADERS, type IncomingMessage, UnroutableError } from '../../src/index.js';
 import { startTestService } from '../../src/testing/index.js';
-import { waitFor } from './registry-behaviour.js';
+import { waitFor } from './wait.js';
 
 /** A message as a producer outside Keelson sends it: only what it sets is on it. */
 export interface PlainMessage {
@@ -397,9 +397,14 @@ export function describeMessagingBehaviour(backends: MessagingBackends): void {
         5000,
       );
       expect(payloads).toEqual([{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4 }, { n: 5 }]);
-      // Written through the transaction the handler received.
-      const written = await service.db.query<{ n: number }>(`select n from ${table} order by n`);
-      expect(written.rows.map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
+      // Written through the transaction the handler received (committed just after the handler ran).
+      const { value: written } = await waitFor(
+        'the last one committed',
+        async () => (await service.db.query<{ n: number }>(`select n from ${table} order by n`)).rows,
+        (rows) => rows.length === 5,
+        5000,
+      );
+      expect(written.map((r) => r.n)).toEqual([1, 2, 3, 4, 5]);
       const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
       expect(
         metricValue(metrics, 'messaging_consumer_handled_total', { queue, outcome: 'no-message-id' }),

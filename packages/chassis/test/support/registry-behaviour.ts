@@ -1,8 +1,8 @@
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { BuiltInConfig, Service, ServiceInstance } from '../../src/index.js';
 import { startTestService } from '../../src/testing/index.js';
 import { spawnFixture } from './child-service.js';
+import { waitFor } from './wait.js';
 
 /** A registry backend as the shared behavioural tests drive it. */
 export interface BackendUnderTest {
@@ -18,21 +18,10 @@ export interface BackendUnderTest {
 /** Short timings so that a test sees several heartbeats and a TTL pass within seconds. */
 export const FAST = { ttlMs: 2000, heartbeatMs: 250, downAfterFailures: 2 };
 
-export async function waitFor<T>(
-  what: string,
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<{ value: T; elapsedMs: number }> {
-  const began = performance.now();
-  let value = await read();
-  while (!done(value)) {
-    if (performance.now() - began > timeoutMs) throw new Error(`${what}: not within ${timeoutMs} ms`);
-    await delay(25);
-    value = await read();
-  }
-  return { value, elapsedMs: performance.now() - began };
-}
+/** A route that answers with the instance's id, to see which instance served a call. */
+const whoAmI = (s: Service<BuiltInConfig>) => {
+  s.http.get('/who', async () => ({ id: s.instanceId }));
+};
 
 /**
  * The behaviour every registry backend must show, from the user's side: two services in one test
@@ -96,9 +85,6 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
 
     it('an instance leaving while callers use it through discovery: 0 failed calls, retries off', async () => {
       const settings = subject.settings();
-      const whoAmI = (s: Service<BuiltInConfig>) => {
-        s.http.get('/who', async () => ({ id: s.instanceId }));
-      };
       const leaving = await start('stock', settings, { setup: whoAmI });
       const staying = await start('stock', settings, { setup: whoAmI });
       const caller = await startTestService({
@@ -143,9 +129,6 @@ export function describeRegistryBehaviour(subject: BackendUnderTest): void {
 
     it('svc.clients.http(name) finds live instances through discovery, round robin', async () => {
       const settings = subject.settings();
-      const whoAmI = (s: Service<BuiltInConfig>) => {
-        s.http.get('/who', async () => ({ id: s.instanceId }));
-      };
       const one = await start('stock', settings, { setup: whoAmI });
       const two = await start('stock', settings, { setup: whoAmI });
       const caller = await start('caller', settings);

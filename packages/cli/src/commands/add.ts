@@ -5,6 +5,7 @@ import { type CliEnvironment, type CliOutput, UsageError } from '../cli-output.j
 import { planFiles, renderTemplate } from '../scaffold/render-template.js';
 import { namePlaceholders, parseServiceName } from '../scaffold/service-name.js';
 import { templatesDir } from '../scaffold/templates-dir.js';
+import { WriteJournal } from '../scaffold/write-journal.js';
 
 export const ADD_HELP = `Usage: keelson add <route|consumer|plugin> <name> [--topic <topic>]
 
@@ -12,7 +13,14 @@ Adds to the service in the current folder, with a test:
   route <name>       src/routes/<name>.ts: GET /<name>/:id with its schema
   consumer <name>    src/handlers/<name>.ts: a consumer of --topic (default: the name with dots)
   plugin <name>      src/plugins/<name>.ts: a plugin with its config keys and a health indicator
-and wires it into src/service.ts where its "// @keelson ..." markers are.
+and wires it into src/service.ts where its "// @keelson ..." markers are. It never overwrites a file.
+In a service made by keelson new, the CLI is a dev dependency: npx keelson add route orders.
+
+Options:
+  --topic <topic>   the topic a consumer consumes
+  -h, --help        this help
+
+Exit codes: 0 added, 1 failed, 2 usage mistake (nothing written).
 `;
 
 const KINDS = ['route', 'consumer', 'plugin'] as const;
@@ -62,7 +70,7 @@ export async function add(argv: readonly string[], io: CliOutput, env: CliEnviro
   };
 
   const templateDir = join(templatesDir(), '_generators', kind as string);
-  const manifest = { name: `add ${kind}`, description: '', features: {}, files: {} };
+  const manifest = { name: `add ${kind}`, description: '', features: {}, files: {}, dependencies: {} };
   const existing = planFiles({ templateDir, manifest, features: {}, placeholders })
     .map((f) => f.target)
     .filter((f) => existsSync(join(env.cwd, f)));
@@ -70,7 +78,7 @@ export async function add(argv: readonly string[], io: CliOutput, env: CliEnviro
   renderTemplate({
     templateDir,
     manifest,
-    targetDir: env.cwd,
+    journal: new WriteJournal(env.cwd),
     features: {},
     placeholders,
     onFile: (path) => io.out(`  create ${path}\n`),

@@ -1,11 +1,18 @@
-import type { CliEnvironment, CliOutput } from '../cli-output.js';
+import { type CliEnvironment, type CliOutput, UsageError } from '../cli-output.js';
 import { loadService } from '../project/load-service.js';
 
-export const CONFIG_HELP = `Usage: keelson config explain [--json] [--env <name>] [-- <service flags>]
+export const CONFIG_HELP = `Usage: keelson config explain [--json] [-- <service flags>]
 
 Prints every configuration key of the service in the current folder: its value (sensitive ones
 redacted), where the value came from (default, a config file, env, a flag) and what it is for.
-Run it in a built service (npm run build).
+Run it in a built service (npm run build), with the environment it runs with: NODE_ENV selects
+config/<NODE_ENV>.json; flags after -- are the service's own (--http.port 8080).
+
+Options:
+  --json       one JSON array, an object per key: key, value, origin, doc, sensitive
+  -h, --help   this help
+
+Exit codes: 0 printed, 1 the service cannot be loaded, 2 usage mistake, 78 invalid configuration.
 `;
 
 /** `keelson config explain`. */
@@ -14,13 +21,21 @@ export async function configExplain(
   io: CliOutput,
   env: CliEnvironment,
 ): Promise<number> {
-  if (argv[0] !== 'explain' || argv.includes('--help') || argv.includes('-h')) {
+  const [sub, ...rest] = argv;
+  if (sub !== 'explain')
+    throw new UsageError(
+      sub ? `unknown subcommand "${sub}": explain` : 'keelson config needs a subcommand: explain',
+    );
+  const at = rest.indexOf('--');
+  const own = at < 0 ? rest : rest.slice(0, at);
+  if (own.includes('--help') || own.includes('-h')) {
     io.out(CONFIG_HELP);
-    return argv[0] === 'explain' ? 0 : 2;
+    return 0;
   }
-  const rest = argv.slice(1);
-  const json = rest.includes('--json');
-  const serviceArgs = rest.filter((a) => a !== '--json' && a !== '--');
+  const unknown = own.filter((a) => a !== '--json');
+  if (unknown.length > 0) throw new UsageError(`unknown option ${unknown[0]}: service flags go after --`);
+  const json = own.includes('--json');
+  const serviceArgs = at < 0 ? [] : rest.slice(at + 1);
   const service = await loadService(env.cwd, serviceArgs, env.env);
   const entries = service.config.explain();
   if (json) {

@@ -6,6 +6,13 @@ export const SERVICES_HELP = `Usage: keelson services [--json] [--registry.<key>
 Lists every instance the service registry holds, with its state. The registry is chosen as a
 service chooses it: REGISTRY_* environment variables or --registry.* flags, e.g.
   keelson services --registry.backend etcd --registry.etcd.endpoints http://127.0.0.1:2379
+
+Options:
+  --json             one JSON array, an object per instance
+  --registry.<key>   any registry.* configuration key (see docs/registry.md)
+  -h, --help         this help
+
+Exit codes: 0 listed, 1 the registry cannot be read or its settings are invalid.
 `;
 
 /** `keelson services`: what the registry holds, as a table or as JSON. */

@@ -1,4 +1,4 @@
-import { checkbox, select } from '@inquirer/prompts';
+import { checkbox, input, select } from '@inquirer/prompts';
 
 export interface Choice {
   value: string;
@@ -8,6 +8,8 @@ export interface Choice {
 
 /** The questions `keelson new` asks on a terminal; tests script the answers. */
 export interface Prompter {
+  /** A line of text; `validate` returns the problem with an answer, or undefined when it is fine. */
+  input(message: string, validate: (answer: string) => string | undefined): Promise<string>;
   select(message: string, choices: readonly Choice[], initial?: string): Promise<string>;
   checkbox(
     message: string,
@@ -17,6 +19,7 @@ export interface Prompter {
 
 /** Prompts on the terminal, through @inquirer/prompts. */
 export const terminalPrompter: Prompter = {
+  input: (message, validate) => input({ message, validate: (answer) => validate(answer.trim()) ?? true }),
   select: (message, choices, initial) =>
     select({ message, choices: [...choices], ...(initial ? { default: initial } : {}) }),
   checkbox: (message, choices) =>

@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-
-export type PackageManager = 'npm' | 'pnpm' | 'yarn';
+import type { PackageManager } from './package-managers.js';
 
 /**
  * Runs `<pm> install` in the new service; `onProgress` hears the elapsed seconds every second
@@ -9,12 +8,14 @@ export type PackageManager = 'npm' | 'pnpm' | 'yarn';
 export function installDependencies(
   dir: string,
   pm: PackageManager,
+  env: NodeJS.ProcessEnv,
   onProgress: (seconds: number) => void,
 ): Promise<void> {
   const args = pm === 'npm' ? ['install', '--no-audit', '--no-fund', '--prefer-offline'] : ['install'];
   return new Promise((resolve, reject) => {
     const child = spawn(pm, args, {
       cwd: dir,
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       shell: process.platform === 'win32',
     });

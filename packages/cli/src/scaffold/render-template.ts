@@ -1,7 +1,8 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { renderText, replacePlaceholders } from './render-text.js';
 import { holds, type TemplateManifest } from './template-manifest.js';
+import type { WriteJournal } from './write-journal.js';
 
 /** npm drops `.gitignore` and `.npmrc` from packages, so templates hold them without the dot. */
 const DOTFILES: Record<string, string> = { gitignore: '.gitignore', npmrc: '.npmrc' };
@@ -9,7 +10,8 @@ const DOTFILES: Record<string, string> = { gitignore: '.gitignore', npmrc: '.npm
 export interface RenderOptions {
   templateDir: string;
   manifest: TemplateManifest;
-  targetDir: string;
+  /** Writes the files into the target folder, never over an existing one. */
+  journal: WriteJournal;
   features: Record<string, boolean>;
   placeholders: Record<string, string>;
   /** Told each file as it is written (a path relative to the target). */
@@ -32,16 +34,31 @@ export function planFiles(options: PlanOptions): { source: string; path: string;
   });
 }
 
-/** Writes the template into the target directory; resolves to the files written. */
+/** Writes the template through the journal; returns the files written. */
 export function renderTemplate(options: RenderOptions): string[] {
-  const { manifest, targetDir, features, placeholders } = options;
+  const { manifest, journal, features, placeholders } = options;
   return planFiles(options).map(({ source, path, target }) => {
-    const text = renderText(readFileSync(source, 'utf8'), features, placeholders, `${manifest.name}/${path}`);
-    mkdirSync(dirname(join(targetDir, target)), { recursive: true });
-    writeFileSync(join(targetDir, target), text);
+    let text = renderText(readFileSync(source, 'utf8'), features, placeholders, `${manifest.name}/${path}`);
+    if (path === 'package.json') text = dropDependencies(text, manifest, features);
+    journal.writeFile(target, text);
     options.onFile?.(target);
     return target;
   });
+}
+
+/** Removes the dependencies whose condition in the manifest's `dependencies` does not hold. */
+function dropDependencies(
+  text: string,
+  manifest: TemplateManifest,
+  features: Record<string, boolean>,
+): string {
+  const pkg = JSON.parse(text) as Record<string, Record<string, string> | undefined>;
+  for (const [dependency, condition] of Object.entries(manifest.dependencies)) {
+    if (holds(condition, features)) continue;
+    delete pkg.dependencies?.[dependency];
+    delete pkg.devDependencies?.[dependency];
+  }
+  return `${JSON.stringify(pkg, null, 2)}\n`;
 }
 
 function listFiles(dir: string): string[] {

@@ -1,4 +1,6 @@
+import pluralize from 'pluralize';
 import validateName from 'validate-npm-package-name';
+import { UsageError } from '../cli-output.js';
 
 /** The forms of a new service's name that templates use. */
 export interface ServiceName {
@@ -12,6 +14,8 @@ export interface ServiceName {
   camel: string;
   /** `order_service`. */
   snake: string;
+  /** The kebab name with its last word in the singular, for one of a resource: `orders` → `order`. */
+  singular: string;
 }
 
 /** The placeholders of a name that templates and generators share. */
@@ -23,6 +27,7 @@ export function namePlaceholders(name: ServiceName): Record<string, string> {
     __nameCamel__: name.camel,
     __name_snake__: name.snake,
     __NAME_CONSTANT__: name.snake.toUpperCase(),
+    __nameSingular__: name.singular,
   };
 }
 
@@ -38,7 +43,7 @@ export function parseServiceName(name: string): ServiceName {
       'the name (without a scope) must start with a letter and hold only a-z, 0-9, ".", "_", "-", at most 63',
     );
   if (problems.length > 0)
-    throw new Error(`invalid service name "${name}": ${[...new Set(problems)].join('; ')}`);
+    throw new UsageError(`invalid service name "${name}": ${[...new Set(problems)].join('; ')}`);
   const words = kebab.split(/[^a-z0-9]+/).filter(Boolean);
   const pascal = words.map((w) => w[0]?.toUpperCase() + w.slice(1)).join('');
   return {
@@ -47,5 +52,6 @@ export function parseServiceName(name: string): ServiceName {
     pascal,
     camel: pascal.charAt(0).toLowerCase() + pascal.slice(1),
     snake: words.join('_'),
+    singular: kebab.replace(/[a-z]+$/, (last) => pluralize.singular(last)),
   };
 }

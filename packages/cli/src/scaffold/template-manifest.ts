@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { UsageError } from '../cli-output.js';
 
 export interface FeatureSpec {
   default: boolean;
@@ -16,6 +17,8 @@ export interface TemplateManifest {
   features: Record<string, FeatureSpec>;
   /** Files rendered only when their condition holds. */
   files: Record<string, string>;
+  /** Dependencies (and dev dependencies) of package.json kept only when their condition holds. */
+  dependencies: Record<string, string>;
 }
 
 export function readManifest(templatesDir: string, name: string): TemplateManifest {
@@ -23,7 +26,13 @@ export function readManifest(templatesDir: string, name: string): TemplateManife
     TemplateManifest,
     'name'
   >;
-  return { name, description: raw.description, features: raw.features ?? {}, files: raw.files ?? {} };
+  return {
+    name,
+    description: raw.description,
+    features: raw.features ?? {},
+    files: raw.files ?? {},
+    dependencies: raw.dependencies ?? {},
+  };
 }
 
 /**
@@ -37,7 +46,9 @@ export function resolveFeatures(
   const known = Object.keys(manifest.features);
   for (const name of [...(asked.on ?? []), ...(asked.off ?? []), ...(asked.exactly ?? [])])
     if (!known.includes(name))
-      throw new Error(`template "${manifest.name}" has no feature "${name}" (it has: ${known.join(', ')})`);
+      throw new UsageError(
+        `template "${manifest.name}" has no feature "${name}" (it has: ${known.join(', ')})`,
+      );
   const features: Record<string, boolean> = {};
   for (const [name, spec] of Object.entries(manifest.features))
     features[name] = asked.exactly ? asked.exactly.includes(name) : spec.default;
@@ -45,9 +56,9 @@ export function resolveFeatures(
   for (const name of asked.off ?? []) features[name] = false;
   for (const [name, spec] of Object.entries(manifest.features)) {
     if (spec.required && !features[name])
-      throw new Error(`template "${manifest.name}" cannot go without its "${name}" feature`);
+      throw new UsageError(`template "${manifest.name}" cannot go without its "${name}" feature`);
     for (const needed of features[name] ? (spec.requires ?? []) : [])
-      if (!features[needed]) throw new Error(`feature "${name}" needs "${needed}" as well`);
+      if (!features[needed]) throw new UsageError(`feature "${name}" needs "${needed}" as well`);
   }
   return features;
 }

@@ -6,7 +6,7 @@ export function register__Name__Routes(svc: Pick<Service<BuiltInConfig>, 'http'>
     '/__name__/:id',
     {
       schema: {
-        summary: 'Reads one __name__',
+        summary: 'Reads one __nameSingular__',
         params: { type: 'object', required: ['id'], properties: { id: { type: 'string', maxLength: 64 } } },
         response: { 200: { type: 'object', properties: { id: { type: 'string' } } } },
       },
