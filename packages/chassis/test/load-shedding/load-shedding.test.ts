@@ -151,7 +151,7 @@ describe('load shedding', () => {
     expect(await held).toBe('aborted');
     await eventually(async () => (await status(url, '/fast')) === 200);
     slow.open();
-  });
+  }, 60_000);
 
   it('switches on from the environment alone', async () => {
     const slow = gate();
