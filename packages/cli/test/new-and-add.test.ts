@@ -49,7 +49,10 @@ function scripted(answers: unknown[]): Prompter & { asked: string[]; problems: (
   };
 }
 
-async function run(argv: string[], options: { cwd: string; interactive?: boolean; prompter?: Prompter }) {
+async function run(
+  argv: string[],
+  options: { cwd: string; interactive?: boolean; prompter?: Prompter; env?: NodeJS.ProcessEnv },
+) {
   let out = '';
   let err = '';
   const code = await runCli(
@@ -58,7 +61,7 @@ async function run(argv: string[], options: { cwd: string; interactive?: boolean
     {
       cwd: options.cwd,
       interactive: options.interactive ?? false,
-      env: {},
+      env: options.env ?? {},
       ...(options.prompter ? { prompter: options.prompter } : {}),
     },
   );
@@ -297,7 +300,9 @@ describe('keelson new', () => {
   it('removes what it wrote when the install fails, and only that', async () => {
     const cwd = freshDir();
     writeFileSync(join(cwd, 'broken.tgz'), 'not a tarball');
-    const fresh = await run(['new', 'fresh', '--chassis', 'broken.tgz', '--yes'], { cwd });
+    // Offline: the install fails on the tarball, never waits on the registry.
+    const env = { npm_config_offline: 'true' };
+    const fresh = await run(['new', 'fresh', '--chassis', 'broken.tgz', '--yes'], { cwd, env });
     expect(fresh.code).toBe(1);
     expect(fresh.err).toContain('npm install failed');
     expect(fresh.err).toContain('removed what it wrote');
@@ -305,7 +310,7 @@ describe('keelson new', () => {
 
     mkdirSync(join(cwd, 'kept'));
     writeFileSync(join(cwd, 'kept', 'notes.txt'), 'mine');
-    const forced = await run(['new', 'kept', '--force', '--chassis', 'broken.tgz', '--yes'], { cwd });
+    const forced = await run(['new', 'kept', '--force', '--chassis', 'broken.tgz', '--yes'], { cwd, env });
     expect(forced.code).toBe(1);
     expect(readdirSync(join(cwd, 'kept'))).toEqual(['notes.txt']);
   }, 120_000);
