@@ -79,7 +79,16 @@ async function start(
     overrides: {
       health: { cacheMs: 0 },
       ...extra.overrides,
-      loadShedding: { enabled: true, sampleIntervalMs: 50, ...loadShedding },
+      // Only the limit a test sets: a busy machine must not trip the event-loop or memory defaults.
+      loadShedding: {
+        enabled: true,
+        sampleIntervalMs: 50,
+        maxEventLoopDelayMs: 0,
+        maxEventLoopUtilization: 0,
+        maxHeapUsedBytes: 0,
+        maxRssBytes: 0,
+        ...loadShedding,
+      },
     },
     setup(svc) {
       svc.http.get('/slow', slow.handler);
