@@ -206,7 +206,8 @@ export async function createService<const S extends ConfigSchema = {}>(
     ...(options.logDestination ? { destination: options.logDestination } : {}),
   });
 
-  const secrets = () => sensitiveValues({ explain: () => config.explain(), get: builtIn.get.bind(config) });
+  const secrets = () =>
+    sensitiveValues({ explain: () => config.explain(), get: (path) => builtIn.get(path) });
   setSecrets(secrets());
 
   const host = new ServiceHost<C>({

@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { type FastifyInstance, fastify, LogController } from 'fastify';
 import { definePlugin } from '../core/index.js';
 import { installAccessLog } from './access-log.js';
@@ -22,6 +22,13 @@ declare module '../core/service-context.js' {
 }
 
 declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * Calls `listener` with the status of every request answered before fastify saw it (what Node's
+     * parser refuses: malformed HTTP, oversized headers, timeouts), which no hook ever sees.
+     */
+    onRejectedRequest(listener: (statusCode: number) => void): void;
+  }
   interface FastifyContextConfig {
     /**
      * An operational route (probes, scrapes, docs) rather than part of the API its clients call:
@@ -90,7 +97,13 @@ export const httpPlugin = definePlugin({
       ajv: { customOptions: { allErrors: true } },
     }) as unknown as FastifyInstance;
     const { drain } = node as NodeServer;
-    const clientError = clientErrorHandler(app.server as Server, logRejection);
+    const rejectedListeners: ((statusCode: number) => void)[] = [];
+    app.decorate('onRejectedRequest', (listener: (statusCode: number) => void) => {
+      rejectedListeners.push(listener);
+    });
+    const clientError = clientErrorHandler(logRejection, (statusCode) => {
+      for (const listener of rejectedListeners) listener(statusCode);
+    });
 
     // onSend, not onRequest or onResponse: it runs for every reply (errors and 404s included) and
     // costs the least of fastify's hooks on the hot path.

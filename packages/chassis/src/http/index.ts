@@ -17,5 +17,4 @@ export {
   type ProblemInit,
   problem,
 } from './problem-details.js';
-export { HTTP_REJECTED_CHANNEL, type RejectedRequest } from './rejected-requests.js';
 export { REQUEST_ID_HEADER } from './request-id.js';

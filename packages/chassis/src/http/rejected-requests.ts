@@ -1,25 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { channel } from 'node:diagnostics_channel';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { PROBLEM_CONTENT_TYPE, problem } from './problem-details.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
-
-/**
- * Published for every request the server answers before fastify sees it (malformed HTTP, timeouts,
- * header overflow, a missing Host). No request object exists for those, so capabilities that count
- * responses (metrics) subscribe here: `{ server, statusCode }`.
- */
-export const HTTP_REJECTED_CHANNEL = 'keelson.http.server.rejected';
-
-export interface RejectedRequest {
-  server: Server;
-  statusCode: number;
-}
-
-const rejected = channel(HTTP_REJECTED_CHANNEL);
 
 interface ParserError extends Error {
   code?: string;
@@ -80,12 +65,12 @@ function problemBody(status: number, detail: string, requestId: string): string 
 
 /**
  * Answers what Node's HTTP parser rejects (the server's `clientError`): problem+json with a request
- * id, logged and published on {@link HTTP_REJECTED_CHANNEL}, then the connection closes (the parser
- * cannot resynchronise on a broken stream).
+ * id, logged and passed to `notify` (no request object exists, so fastify's hooks never see it), then
+ * the connection closes (the parser cannot resynchronise on a broken stream).
  */
 export function clientErrorHandler(
-  server: Server,
   logRejection: RejectionLog,
+  notify: (statusCode: number) => void,
 ): (error: ParserError, socket: Socket) => void {
   return (error, socket) => {
     // A reset connection has nobody left to answer.
@@ -93,7 +78,7 @@ export function clientErrorHandler(
     const { status, detail } = statusFor(error);
     const requestId = randomUUID();
     logRejection({ requestId, statusCode: status, code: error.code }, detail);
-    if (rejected.hasSubscribers) rejected.publish({ server, statusCode: status } satisfies RejectedRequest);
+    notify(status);
     const response = (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage;
     if (socket.writable && !response?.headersSent) {
       const body = problemBody(status, detail, requestId);

@@ -1,7 +1,5 @@
-import { subscribe, unsubscribe } from 'node:diagnostics_channel';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyInstance } from 'fastify';
-import { HTTP_REJECTED_CHANNEL, type RejectedRequest } from '../http/index.js';
 import type { ServiceMetrics } from './service-metrics.js';
 
 /** The `route` label of requests that matched no route: raw URLs would explode cardinality. */
@@ -39,10 +37,10 @@ interface MeasuredResponse extends ServerResponse {
  * has read its head to the moment its response has been handed to the socket (`close` of the
  * response), so every response counts (framework errors, timeouts and aborted requests included)
  * whatever hooks or loggers are configured. The route template is noted in `onSend`. Requests that
- * Node's parser rejects before a request exists are counted from the rejection channel, with a
+ * Node's parser rejects before a request exists are counted through `onRejectedRequest`, with a
  * duration of 0 (there is no request start to measure from).
  */
-export function instrumentHttpServer(app: FastifyInstance, metrics: ServiceMetrics): () => void {
+export function instrumentHttpServer(app: FastifyInstance, metrics: ServiceMetrics): void {
   const duration = metrics.fastHistogram<'method' | 'route' | 'status_code'>({
     name: 'http_server_request_duration_seconds',
     help: 'Duration of HTTP server requests, by method, route template and status code.',
@@ -88,11 +86,5 @@ export function instrumentHttpServer(app: FastifyInstance, metrics: ServiceMetri
     done(null, payload);
   });
 
-  const server = app.server as Server;
-  const onRejected = (message: unknown) => {
-    const rejected = message as RejectedRequest;
-    if (rejected.server === server) observe(OTHER_METHOD, UNMATCHED_ROUTE, rejected.statusCode, 0);
-  };
-  subscribe(HTTP_REJECTED_CHANNEL, onRejected);
-  return () => unsubscribe(HTTP_REJECTED_CHANNEL, onRejected);
+  app.onRejectedRequest((status) => observe(OTHER_METHOD, UNMATCHED_ROUTE, status, 0));
 }

@@ -47,8 +47,7 @@ export const metricsPlugin = definePlugin({
     // Disabled metrics cost nothing per request: no runtime collectors, no HTTP hooks, no endpoint.
     if (!ctx.config.get('metrics.enabled')) return;
     if (ctx.config.get('metrics.runtime')) collectRuntimeMetrics(metrics.registry);
-    const uninstrument = instrumentHttpServer(ctx.http, metrics);
-    ctx.onStop(uninstrument, { phase: 'telemetry' });
+    instrumentHttpServer(ctx.http, metrics);
 
     const path = ctx.config.get('metrics.path');
     const port = ctx.config.get('metrics.port');
