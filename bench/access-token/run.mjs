@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mean, saveResults } from '../lib/results.mjs';
 import { runHelloRounds } from '../lib/rounds.mjs';
+import { serveForRunner } from '../lib/server-child.mjs';
 import { spawnServer, stopServers } from '../lib/servers.mjs';
 import { ROUND_OPTIONS, ROUND_USAGE, readRoundSettings } from '../lib/settings.mjs';
 
@@ -63,11 +64,9 @@ async function serve(mode, jwksUrl) {
   });
   svc.http.get('/hello', async () => ({ hello: 'world' }));
   await svc.start();
-  // A line the runner can tell from the JSON log lines around it: it has no `level`.
-  process.stdout.write(`${JSON.stringify({ port: svc.http.server.address().port })}\n`);
-  // The runner holds our stdin open; when it closes, the runner is gone.
-  process.stdin.on('end', () => process.exit(0));
-  process.stdin.resume();
+  // SIGTERM and SIGINT stay the chassis's own (a graceful stop); the port line has no `level`,
+  // so the runner tells it from the log lines around it.
+  serveForRunner(svc.http.server.address().port);
 }
 
 /** An RS256 key pair, its key set, and a token valid for the whole run, made with node:crypto. */

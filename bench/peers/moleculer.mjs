@@ -2,6 +2,7 @@
 // with no transporter (one node), and Moleculer's logger, metrics and tracing off.
 import { ServiceBroker } from 'moleculer';
 import ApiGateway from 'moleculer-web';
+import { serveForRunner } from '../lib/server-child.mjs';
 
 const broker = new ServiceBroker({ nodeID: 'bench', logger: false, metrics: false, tracing: false });
 broker.createService({
@@ -23,19 +24,5 @@ const api = broker.createService({
 });
 
 await broker.start();
-process.stdout.write(`${JSON.stringify({ port: api.server.address().port })}\n`);
-
-let closing = false;
-function shutdown() {
-  if (closing) return;
-  closing = true;
-  broker.stop().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-// The runner holds our stdin open; when it closes, the runner is gone.
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+// Closed on SIGTERM before exiting, so that `node --cpu-prof` writes its profile.
+serveForRunner(api.server.address().port, () => broker.stop());

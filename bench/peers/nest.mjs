@@ -4,6 +4,7 @@ import 'reflect-metadata';
 import { Controller, Get, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { serveForRunner } from '../lib/server-child.mjs';
 
 class HelloController {
   hello() {
@@ -22,19 +23,5 @@ Module({ controllers: [HelloController] })(AppModule);
 
 const app = await NestFactory.create(AppModule, new FastifyAdapter(), { logger: false });
 await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
-process.stdout.write(`${JSON.stringify({ port: app.getHttpServer().address().port })}\n`);
-
-let closing = false;
-function shutdown() {
-  if (closing) return;
-  closing = true;
-  app.close().then(
-    () => process.exit(0),
-    () => process.exit(1),
-  );
-}
-process.on('SIGTERM', shutdown);
-process.on('SIGINT', shutdown);
-// The runner holds our stdin open; when it closes, the runner is gone.
-process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
+// Closed on SIGTERM before exiting, so that `node --cpu-prof` writes its profile.
+serveForRunner(app.getHttpServer().address().port, () => app.close());

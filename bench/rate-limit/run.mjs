@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { mean, saveResults } from '../lib/results.mjs';
 import { runHelloRounds } from '../lib/rounds.mjs';
+import { serveForRunner } from '../lib/server-child.mjs';
 import { spawnServer, stopServers } from '../lib/servers.mjs';
 import { ROUND_OPTIONS, ROUND_USAGE, readRoundSettings } from '../lib/settings.mjs';
 
@@ -41,10 +42,9 @@ async function serve(limited) {
   });
   svc.http.get('/hello', async () => ({ hello: 'world' }));
   await svc.start();
-  process.stdout.write(`${JSON.stringify({ port: svc.http.server.address().port })}\n`);
-  // The runner holds our stdin open; when it closes, the runner is gone.
-  process.stdin.on('end', () => process.exit(0));
-  process.stdin.resume();
+  // SIGTERM and SIGINT stay the chassis's own (a graceful stop); the port line has no `level`,
+  // so the runner tells it from the log lines around it.
+  serveForRunner(svc.http.server.address().port);
 }
 
 async function main() {
