@@ -27,10 +27,6 @@ export class InfoMetric {
     }
   }
 
-  get labels(): Readonly<Record<string, string>> {
-    return this.#labels;
-  }
-
   collect(): void {}
 
   reset(): void {}

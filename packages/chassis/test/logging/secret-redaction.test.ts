@@ -1,6 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Service } from '../../src/index.js';
 import { startTestService } from '../../src/testing/index.js';
+import { startOtlpReceiver } from '../support/otlp-receiver.js';
+import { startScriptedServer } from '../support/scripted-server.js';
 
 const API_KEY = 'sk_live_7f3a"9\\q-Zx';
 const DB_PASSWORD = 'pa:ss/w0rd#42';
@@ -82,5 +84,32 @@ describe('secrets never reach the logs', () => {
     service.log.info({ whatever: service.config.get('payments.apiKey') }, 'logged by mistake');
     expect(logs.find('logged by mistake')[0]?.whatever).toBe('[redacted]');
     expect(logs.raw.join('\n')).not.toContain(API_KEY);
+  });
+
+  it('credentials in URLs never reach exported spans: server url.query, client url.full', async () => {
+    const receiver = await startOtlpReceiver();
+    const downstream = await startScriptedServer(() => ({ body: {} }));
+    try {
+      const { service, url } = await startTestService({
+        overrides: {
+          tracing: { exporter: 'otlp', otlp: { endpoint: receiver.endpoint }, batch: { delayMs: 50 } },
+        },
+        setup(svc) {
+          svc.http.get('/relay', async () => {
+            await svc.clients.http('webhooks').get(`${downstream.url}/in?client_secret=${TOKEN}&n=1`);
+            return { ok: true };
+          });
+        },
+      });
+      expect((await fetch(`${url}/relay?access_token=${TOKEN}&page=2`)).status).toBe(200);
+      await service.stop();
+      const server = receiver.spans.find((span) => span.kind === 2);
+      const client = receiver.spans.find((span) => span.kind === 3);
+      expect(server?.attributes['url.query']).toBe('access_token=[redacted]&page=2');
+      expect(client?.attributes['url.full']).toBe(`${downstream.url}/in?client_secret=[redacted]&n=1`);
+      expect(JSON.stringify(receiver.spans)).not.toContain(TOKEN);
+    } finally {
+      await Promise.all([receiver.close(), downstream.close()]);
+    }
   });
 });
